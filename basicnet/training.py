@@ -1,0 +1,152 @@
+"""The training loop, as a generator of progress events, plus evaluation and the CSV log.
+
+`train` yields a `BatchDone` after every mini-batch and an `EpochDone` (with test figures)
+after every epoch. A terminal progress bar, the CSV log and the live window all just consume
+these events; whoever consumes may pause between two of them, which is when the weights are
+safe to read.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import SGD, Network, learning_rate
+
+PIXEL_SCALE = np.float32(1 / 255)
+EVAL_BATCH = 10_000
+
+
+def to_input(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels (N, 784) -> float32 network input in [0, 1]."""
+    return np.multiply(images, PIXEL_SCALE, dtype=np.float32)
+
+
+@dataclass
+class Hyper:
+    """How to train; the trainer's command-line flags fill it."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 0.1
+    schedule: str = "constant"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+
+
+@dataclass
+class Evaluation:
+    accuracy: float       # fraction correct
+    correct: int
+    total: int
+    cost: float           # mean cost
+    confusion: np.ndarray  # (K, K) counts, rows = true class, columns = guess
+
+    def line(self) -> str:
+        """The last line of every run; other tools read this exact shape."""
+        return f"test accuracy: {100 * self.accuracy:.2f}% ({self.correct}/{self.total})"
+
+
+@dataclass
+class BatchDone:
+    epoch: int          # 1-based epoch of this run being trained
+    batch: int          # 1-based batch within the epoch
+    n_batches: int
+    samples_seen: int   # over the network's whole life
+    cost: float         # this batch's mean cost, before the update
+    lr: float
+
+
+@dataclass
+class EpochDone:
+    epoch: int          # 1-based epoch of this run just finished
+    epochs_trained: int  # over the network's whole life
+    samples_seen: int
+    train_cost: float   # mean of the epoch's batch costs
+    test: Evaluation
+    lr: float
+    seconds: float      # training time of this epoch, evaluation excluded
+    elapsed: float      # training time since the run started
+    samples_per_s: float
+
+
+class Diverged(ArithmeticError):
+    """The cost became NaN or infinite; the network holds the weights of the last good epoch."""
+
+
+def evaluate(net: Network, images: np.ndarray, labels: np.ndarray, n_classes=None) -> Evaluation:
+    k = n_classes or net.sizes[-1]
+    cost_sum, guesses = 0.0, []
+    for i in range(0, len(labels), EVAL_BATCH):
+        y = labels[i:i + EVAL_BATCH]
+        out = net.predict(to_input(images[i:i + EVAL_BATCH]))
+        cost_sum += net.cost(out, y) * len(y)
+        guesses.append(out.argmax(axis=1))
+    guess = np.concatenate(guesses) if guesses else np.zeros(0, np.int64)
+    confusion = np.bincount(labels * k + guess, minlength=k * k).reshape(k, k)
+    correct = int(np.trace(confusion))
+    total = len(labels)
+    return Evaluation(correct / max(total, 1), correct, total, cost_sum / max(total, 1), confusion)
+
+
+def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer: SGD,
+          epochs_trained: int = 0, samples_seen: int = 0):
+    """Train `net` in place on `data` (a datasets.Dataset) for hyper.epochs epochs, yielding
+    BatchDone / EpochDone events. Raises Diverged (after restoring the last good weights)."""
+    n = len(data.train_labels)
+    n_batches = math.ceil(n / hyper.batch_size)
+    elapsed = 0.0
+    for epoch in range(1, hyper.epochs + 1):
+        good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
+        order = rng.permutation(n)
+        cost_sum, lr = 0.0, hyper.lr
+        started = time.perf_counter()
+        for batch in range(n_batches):
+            idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
+            y = data.train_labels[idx]
+            a = net.forward(to_input(data.train_images[idx]))
+            cost = net.cost(a[-1], y)
+            if not math.isfinite(cost):
+                net.W, net.b = good[0].W, good[0].b
+                optimizer.vW, optimizer.vb = good[1], good[2]
+                raise Diverged(f"training diverged in epoch {epoch}, batch {batch + 1} "
+                               f"(cost {cost}); kept the weights from before that epoch; "
+                               f"try a smaller --lr")
+            lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
+                               / hyper.epochs)
+            optimizer.update(net, *net.backward(a, y), lr)
+            cost_sum += cost
+            samples_seen += len(idx)
+            yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr)
+        seconds = time.perf_counter() - started
+        elapsed += seconds
+        test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
+        yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches, test,
+                        lr, seconds, elapsed, n / seconds)
+
+
+class CsvLog:
+    """One row per epoch: the columns the plotting scripts read."""
+
+    COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
+               "test_accuracy")
+
+    def __init__(self, path):
+        self.path = path
+        self._file = open(path, "w", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(self.COLUMNS)
+        self._file.flush()
+
+    def write(self, e: EpochDone) -> None:
+        self._writer.writerow([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}", f"{e.lr:.6g}",
+                               f"{e.train_cost:.6f}", f"{e.test.cost:.6f}",
+                               f"{e.test.accuracy:.6f}"])
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()

@@ -1,0 +1,56 @@
+"""Shared fixtures: the real MNIST from ../shared (CI has it) and small IDX datasets made here."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from basicnet import datasets, idx
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MNIST = ROOT.parent / "shared" / "datasets" / "mnist"
+
+
+def _mnist_dir() -> Path | None:
+    for folder in (SHARED_MNIST, ROOT / "datasets" / "mnist"):
+        if (folder / "train-images-idx3-ubyte.gz").is_file():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST. In CI it must be there: a missing dataset fails instead of skipping."""
+    folder = _mnist_dir()
+    if folder is None:
+        if os.environ.get("CI"):
+            pytest.fail("the real MNIST is missing (expected in ../shared/datasets/mnist)")
+        pytest.skip("the real MNIST is not available")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir) -> datasets.Dataset:
+    return datasets.load("mnist", mnist_dir)
+
+
+def write_dataset(folder: Path, n_train=200, n_test=50, n_classes=10, seed=0,
+                  names=datasets.MNIST.files) -> Path:
+    """Four IDX files in MNIST's naming holding a learnable toy problem: class k is a bright
+    bar in row band k, plus noise."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("test", n_test)):
+        y = rng.integers(0, n_classes, n).astype(np.uint8)
+        x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(y):
+            x[i, 2 + 2 * (k % 12):4 + 2 * (k % 12), 4:24] = 255
+        idx.write_idx(folder / names[f"{split}_images"], x)
+        idx.write_idx(folder / names[f"{split}_labels"], y)
+    return folder
+
+
+@pytest.fixture
+def toy_dir(tmp_path) -> Path:
+    return write_dataset(tmp_path / "toy")
