@@ -54,6 +54,8 @@ class Config:
     no_save: bool = False
     overwrite: bool = False
     log: str | None = None
+    no_download: bool = False
+    download_only: bool = False
 
     def hyper(self) -> Hyper:
         return Hyper(self.epochs, self.batch_size, self.lr, self.schedule, self.momentum,
@@ -66,10 +68,17 @@ def parse_args(argv=None) -> Config:
         description="Train and test a multilayer perceptron (plain numpy) on MNIST or EMNIST. "
                     "Pass a saved network (.npz) to continue training it.")
     p.add_argument("network", nargs="?", help="a saved network (.npz) to continue training")
-    p.add_argument("--dataset", help="dataset name (default: the network's, else mnist): "
-                   + ", ".join(datasets.CATALOGUE))
+    p.add_argument("--dataset", choices=datasets.CATALOGUE, metavar="NAME",
+                   help="dataset (default: the network's, else mnist): "
+                   + ", ".join(datasets.CATALOGUE) + "; missing files are downloaded")
     p.add_argument("--data-dir", metavar="DIR",
-                   help="folder holding the dataset's IDX files (default: datasets/<name>/)")
+                   help="folder holding the dataset's IDX files (default: datasets/<name>/); "
+                        "without --dataset, any folder of four MNIST-format IDX files "
+                        "(e.g. Fashion-MNIST)")
+    p.add_argument("--no-download", action="store_true",
+                   help="never download: fail when dataset files are missing")
+    p.add_argument("--download-only", action="store_true",
+                   help="fetch the dataset's missing files, then exit")
     p.add_argument("--hidden", type=int, nargs="+", default=d.hidden, metavar="N",
                    help=f"hidden layer sizes for a new network (default: {d.hidden[0]})")
     p.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default=d.activation,
@@ -103,6 +112,8 @@ def parse_args(argv=None) -> Config:
         p.error("--hidden sizes must be at least 1")
     if cfg.lr <= 0:
         p.error("--lr must be positive")
+    if cfg.no_download and cfg.download_only:
+        p.error("--no-download and --download-only contradict each other")
     return cfg
 
 
@@ -148,10 +159,15 @@ def prepare_network(cfg: Config, rng) -> netfile.NetFile:
 
 def main(argv=None) -> int:
     cfg = parse_args(argv)
+    if cfg.download_only:
+        folder = datasets.ensure(cfg.dataset or "mnist", cfg.data_dir, True, say)
+        say(f"{cfg.dataset or 'mnist'} is ready in {folder}")
+        return 0
     rng = np.random.default_rng(cfg.seed)
     nf = prepare_network(cfg, rng)
-    name = cfg.dataset or (nf.dataset if nf else "mnist")
-    data = datasets.load(name, cfg.data_dir)
+    name = cfg.dataset or (nf.dataset if nf else None)
+    data = datasets.load(name, cfg.data_dir, not cfg.no_download, say)
+    name = data.name
     if nf is None:
         net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng,
                              cfg.activation, cfg.output)

@@ -64,8 +64,8 @@ EMNIST_MD5_ENV = "BASICNET_EMNIST_MD5"
 EMNIST_ZIP = "gzip.zip"  # kept next to the splits, so fetching another split needs no download
 
 READ_CHUNK = 1 << 20      # compressed bytes read at a time
-INFLATE_CHUNK = 1 << 22   # most decompressed bytes produced at a time (bounds zip bombs too)
-TRANSPOSE_CHUNK = 8192    # images turned upright at a time: a 6 MB scratch copy
+INFLATE_CHUNK = 1 << 20   # most decompressed bytes produced at a time (bounds zip bombs too)
+TRANSPOSE_CHUNK = 2048    # images turned upright at a time: a 1.6 MB scratch copy
 
 
 class DatasetError(ValueError):
@@ -289,7 +289,7 @@ def _read_images(path: Path, transposed: bool = False) -> np.ndarray:
     n = shape[0]
     out = np.empty(n * N_INPUTS, np.uint8)
     pos = 0
-    for piece in itertools.chain([bytes(head[16:])], chunks):
+    for piece in itertools.chain([memoryview(head)[16:]], chunks):
         end = pos + len(piece)
         if end > out.size:
             raise IdxError(f"{path}: unexpected trailing bytes after shape {shape}")
@@ -424,7 +424,7 @@ def load_folder(folder) -> Dataset:
         raise DatasetError(f"{folder}: no dataset found; expected four IDX files such as "
                            f"train-images-idx3-ubyte, train-labels-idx1-ubyte, "
                            f"t10k-images-idx3-ubyte (or test-...), t10k-labels-idx1-ubyte, "
-                           f"raw or .gz")
+                           f"raw or .gz (to download a dataset there, name it with --dataset)")
     if len(sets) > 1:
         names = ", ".join(p.rstrip("-_.") or "(no prefix)" for p in sets)
         raise DatasetError(f"{folder} holds several datasets ({names}); choose one with "
