@@ -447,8 +447,7 @@ def load(name: str | None = "mnist", folder=None, download: bool = False, say=pr
         return load_folder(folder)
     s = spec(name or "mnist")
     folder = Path(folder) if folder is not None else default_dir(s.name)
-    if download:
-        ensure(s.name, folder, True, say)
+    ensure(s.name, folder, download, say)
     return _read(s.name, locate(s, folder), folder, s.transposed, s.classes, s.n_classes,
                  " (a file that was there is never replaced: delete it to have it downloaded "
                  "again)")

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import socket
-import sys
 import urllib.error
 import urllib.request
 import zipfile

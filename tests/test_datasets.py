@@ -89,7 +89,8 @@ def test_emnist_byclass_names_one_character_each(tmp_path):
 
 def test_mapping_with_wrong_class_count_is_reported(tmp_path):
     write_emnist(tmp_path)
-    (tmp_path / "emnist-letters-mapping.txt").write_text("".join(LETTERS_MAPPING.splitlines(True)[:4]))
+    four = "".join(LETTERS_MAPPING.splitlines(True)[:4])
+    (tmp_path / "emnist-letters-mapping.txt").write_text(four)
     with pytest.raises(datasets.DatasetError, match="names 4 classes, emnist-letters has 26"):
         datasets.load("emnist-letters", tmp_path)
 
