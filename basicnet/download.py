@@ -10,6 +10,7 @@ Nothing here knows about datasets: `datasets.py` says which files, from where, w
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import os
@@ -72,10 +73,15 @@ def verify(path, md5s) -> bool:
 
 
 def _connection_failed(e: BaseException) -> bool:
-    """True for faults that mean no server answered: no network, no DNS, refused, timed out."""
+    """True for faults that mean no server answered: no network, no DNS, refused, timed out
+    (not for a server that answered badly, nor for certificate trouble)."""
     reason = e.reason if isinstance(e, urllib.error.URLError) else e
-    return isinstance(reason, (ConnectionRefusedError, socket.gaierror, socket.timeout,
-                               TimeoutError, OSError)) and not isinstance(e, urllib.error.HTTPError)
+    return isinstance(reason, (ConnectionError, socket.gaierror, TimeoutError)) or (
+        isinstance(reason, OSError) and reason.errno in _NO_ROUTE)
+
+
+_NO_ROUTE = {getattr(errno, n) for n in ("ENETUNREACH", "EHOSTUNREACH", "ENETDOWN",
+                                         "EADDRNOTAVAIL") if hasattr(errno, n)}
 
 
 def _open(url: str, offset: int):
@@ -132,6 +138,22 @@ def _transfer(url: str, part: Path, name: str) -> None:
                 raise _Dropped(f"connection dropped after {got:,} of {total:,} bytes")
 
 
+def _attempts(url: str, part: Path, name: str, say) -> None:
+    """Transfer `url` into `part`, resuming after dropped connections as long as each
+    attempt gets further than the one before."""
+    best = -1
+    for _ in range(ATTEMPTS):
+        try:
+            return _transfer(url, part, name)
+        except _Dropped as e:
+            size = part.stat().st_size if part.exists() else 0
+            if size <= best:
+                raise
+            best = size
+            say(f"  {e}; resuming")
+    raise _Dropped("the connection kept dropping")
+
+
 def fetch(urls, dest, md5s=(), say=print) -> Path:
     """Download `dest` from the first of `urls` that gives a file with an accepted md5.
 
@@ -144,35 +166,30 @@ def fetch(urls, dest, md5s=(), say=print) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     failures, offline = [], True
     for url in urls:
+        resumed = part.exists()
         say(f"downloading {dest.name} from {url}"
-            + (f" (resuming after {part.stat().st_size:,} bytes)" if part.exists() else ""))
-        best = -1
+            + (f" (resuming after {part.stat().st_size:,} bytes)" if resumed else ""))
         try:
-            for _ in range(ATTEMPTS):
-                try:
-                    _transfer(url, part, dest.name)
-                    break
-                except _Dropped as e:
-                    offline = False
-                    size = part.stat().st_size if part.exists() else 0
-                    if size <= best:
-                        raise
-                    best = size
-                    say(f"  {e}; resuming")
-            else:
-                raise _Dropped("the connection kept dropping")
+            _attempts(url, part, dest.name, say)
+            if resumed and not verify(part, md5s):
+                # the bytes kept from before may come from another mirror's copy: start over
+                part.unlink()
+                _attempts(url, part, dest.name, say)
         except _Dropped as e:
+            offline = False
             failures.append(f"{url}: {e}")
             continue  # keep the .part: the next mirror or the next run resumes it
         except urllib.error.HTTPError as e:
             offline = False
             failures.append(f"{url}: HTTP {e.code} {e.reason}")
             continue
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
-            reason = getattr(e, "reason", e)
-            failures.append(f"{url}: {reason}")
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
+                TimeoutError) as e:
+            failures.append(f"{url}: {getattr(e, 'reason', e)}")
             offline &= _connection_failed(e)
             continue
+        except OSError as e:  # our side: disk full, no permission; no mirror helps with that
+            raise DownloadError(f"cannot write {part}: {e.strerror or e}") from None
         offline = False
         if verify(part, md5s):
             os.replace(part, dest)

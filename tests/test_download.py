@@ -317,3 +317,14 @@ def test_trainer_downloads_emnist_letters_on_first_use_and_knows_its_letters(ser
     nf = netfile.load(net)
     assert nf.classes == [chr(65 + k) + chr(97 + k) for k in range(26)]
     assert nf.test_accuracy > 0.8
+
+
+def test_a_stale_part_that_fails_the_md5_is_fetched_again_whole(server, tmp_path):
+    """Bytes kept from another mirror's differently compressed copy cannot be resumed."""
+    content = os.urandom(50_000)
+    server.files["/f"] = content
+    (tmp_path / "f.part").write_bytes(os.urandom(20_000))
+    download.fetch([server.url("/f")], tmp_path / "f", [hashlib.md5(content).hexdigest()],
+                   say=lambda m: None)
+    assert server.asked("/f") == ["bytes=20000-", None]
+    assert (tmp_path / "f").read_bytes() == content
