@@ -165,14 +165,13 @@ def missing_files(s: Spec, folder: Path) -> list[str]:
     return [f for f in s.needed if _find(Path(folder), f) is None]
 
 
-def sources(s: Spec, files=None) -> str:
-    """Where to fetch the files by hand, in words."""
+def sources(s: Spec) -> str:
+    """Where to get the files by hand, in words."""
     if s.name == "mnist":
-        names = files or s.needed
-        return (f"{', '.join(names)} from any of {', '.join(_mnist_mirrors())} "
-                f"(file name appended to the address)")
-    return (f"{_emnist_source()[0]} (536 MB, md5 {_emnist_source()[1]}), then unzip "
-            f"{', '.join(files or s.needed)} from its gzip/ folder")
+        return (f"from any of {', '.join(_mnist_mirrors())} (the address followed by the "
+                f"file name)")
+    url, md5 = _emnist_source()
+    return f"from the gzip/ folder inside {url} (a 536 MB zip, md5 {md5})"
 
 
 def _mnist_mirrors() -> list[str]:
@@ -192,7 +191,7 @@ def locate(s: Spec, folder: Path) -> dict:
     missing = missing_files(s, folder)
     if missing:
         raise DatasetError(f"{s.name} files missing in {folder}: {', '.join(missing)}; "
-                           f"fetch {sources(s, missing)} into that folder (raw or .gz)")
+                           f"get them {sources(s)} into that folder (raw or .gz)")
     found = {role: _find(folder, name) for role, name in s.files.items()}
     if s.mapping:
         found["mapping"] = folder / s.mapping
@@ -212,7 +211,7 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
         return folder
     if not download:
         raise DatasetError(f"{s.name} files missing in {folder}: {', '.join(missing)} "
-                           f"(downloads are off); fetch {sources(s, missing)} into that folder")
+                           f"(downloads are off); get them {sources(s)} into that folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if s.name == "mnist":
@@ -226,10 +225,10 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
                 dl.fetch([url], archive, [md5], say)
             dl.extract(archive, missing, folder, say)
     except dl.DownloadError as e:
-        cause = f"no connection ({e})" if e.offline else str(e)
+        cause = f"no connection ({e.reason})" if e.offline else str(e)
         raise DatasetError(f"cannot download {s.name}: {cause}. Missing in {folder}: "
-                           f"{', '.join(missing)}; fetch {sources(s, missing)} into that folder "
-                           f"by hand, or run again when online") from None
+                           f"{', '.join(missing)}; get them by hand {sources(s)} into that "
+                           f"folder, or try again later") from None
     except OSError as e:
         raise DatasetError(f"cannot write into {folder}: {e.strerror or e}") from None
     return folder

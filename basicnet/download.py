@@ -32,9 +32,10 @@ USER_AGENT = "basic-neural-net (python urllib)"
 class DownloadError(OSError):
     """A file that could not be fetched or verified; `offline` when no server answered at all."""
 
-    def __init__(self, message: str, offline: bool = False):
+    def __init__(self, message: str, offline: bool = False, reason: str = ""):
         super().__init__(message)
         self.offline = offline
+        self.reason = reason or message  # the first failure, without the addresses
 
     def __str__(self) -> str:
         return self.args[0]
@@ -185,7 +186,8 @@ def fetch(urls, dest, md5s=(), say=print) -> Path:
             continue
         except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
                 TimeoutError) as e:
-            failures.append(f"{url}: {getattr(e, 'reason', e)}")
+            reason = getattr(e, "reason", e)
+            failures.append(f"{url}: {getattr(reason, 'strerror', None) or reason}")
             offline &= _connection_failed(e)
             continue
         except OSError as e:  # our side: disk full, no permission; no mirror helps with that
@@ -197,7 +199,8 @@ def fetch(urls, dest, md5s=(), say=print) -> Path:
         part.unlink()
         failures.append(f"{url}: md5 mismatch (expected {' or '.join(sorted(md5s))}); "
                         f"the download was deleted")
-    raise DownloadError(f"could not download {dest.name}: " + "; ".join(failures), offline)
+    raise DownloadError(f"could not download {dest.name}: " + "; ".join(failures), offline,
+                        failures[0].split(": ", 1)[-1] if failures else "")
 
 
 def _safe_member(name: str) -> bool:
