@@ -230,8 +230,9 @@ def test_emnist_split_extracted_from_the_zip_and_nothing_else(server, tmp_path, 
 
 @pytest.mark.parametrize("evil", ["../emnist-letters-mapping.txt",
                                   "gzip/../../emnist-letters-mapping.txt",
-                                  "/tmp/emnist-letters-mapping.txt"])
+                                  "ABS/emnist-letters-mapping.txt"])
 def test_zip_member_that_would_land_outside_is_refused(server, tmp_path, monkeypatch, evil):
+    evil = evil.replace("ABS", str(tmp_path / "abs"))  # an absolute path
     serve_emnist(server, emnist_zip(tmp_path, ("letters",), evil), monkeypatch)
     folder = tmp_path / "a" / "emnist"
     with pytest.raises(datasets.DatasetError, match="refusing member .*outside"):
@@ -239,6 +240,17 @@ def test_zip_member_that_would_land_outside_is_refused(server, tmp_path, monkeyp
     assert not (tmp_path / "a" / "emnist-letters-mapping.txt").exists()
     assert not (tmp_path / "emnist-letters-mapping.txt").exists()
     assert not (folder / "emnist-letters-mapping.txt").exists()
+    assert not (tmp_path / "abs" / "emnist-letters-mapping.txt").exists()
+
+
+def test_a_damaged_zip_already_there_is_reported_not_replaced(server, tmp_path, monkeypatch):
+    serve_emnist(server, emnist_zip(tmp_path, ("letters",)), monkeypatch)
+    folder = tmp_path / "emnist"
+    folder.mkdir()
+    (folder / "gzip.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(datasets.DatasetError, match="damaged zip.*delete it"):
+        datasets.load("emnist-letters", folder, download=True, say=lambda m: None)
+    assert server.requests == [] and (folder / "gzip.zip").read_bytes().endswith(b"not really a zip")
 
 
 def test_offline_the_trainer_says_what_to_fetch_by_hand(tmp_path):
