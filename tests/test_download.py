@@ -250,7 +250,8 @@ def test_a_damaged_zip_already_there_is_reported_not_replaced(server, tmp_path, 
     (folder / "gzip.zip").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(datasets.DatasetError, match="damaged zip.*delete it"):
         datasets.load("emnist-letters", folder, download=True, say=lambda m: None)
-    assert server.requests == [] and (folder / "gzip.zip").read_bytes().endswith(b"not really a zip")
+    assert server.requests == []
+    assert (folder / "gzip.zip").read_bytes().endswith(b"not really a zip")
 
 
 def test_offline_the_trainer_says_what_to_fetch_by_hand(tmp_path):
