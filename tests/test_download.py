@@ -35,7 +35,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         start = 0
-        if asked:
+        if asked and not srv.ignore_range:
             start = int(re.fullmatch(r"bytes=(\d+)-", asked)[1])
             if start >= len(data):
                 self.send_response(416)
@@ -67,6 +67,7 @@ class Server(ThreadingHTTPServer):
         self.files: dict[str, bytes] = {}
         self.drop_after: dict[str, int] = {}  # path -> bytes sent before hanging up, once
         self.requests: list[tuple[str, str | None]] = []
+        self.ignore_range = False  # answer 200 with the whole file, as some servers do
         self.pace = 0.0  # seconds to wait after each 64 KiB sent: a slow link
 
     def url(self, path: str) -> str:
@@ -340,4 +341,15 @@ def test_a_stale_part_that_fails_the_md5_is_fetched_again_whole(server, tmp_path
     download.fetch([server.url("/f")], tmp_path / "f", [hashlib.md5(content).hexdigest()],
                    say=lambda m: None)
     assert server.asked("/f") == ["bytes=20000-", None]
+    assert (tmp_path / "f").read_bytes() == content
+
+
+def test_a_server_that_ignores_range_gets_the_file_whole(server, tmp_path):
+    content = os.urandom(40_000)
+    server.files["/f"] = content
+    server.ignore_range = True
+    (tmp_path / "f.part").write_bytes(content[:10_000])
+    download.fetch([server.url("/f")], tmp_path / "f", [hashlib.md5(content).hexdigest()],
+                   say=lambda m: None)
+    assert server.asked("/f") == ["bytes=10000-"]  # asked to resume, got 200, started over
     assert (tmp_path / "f").read_bytes() == content
