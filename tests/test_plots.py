@@ -321,25 +321,30 @@ def headless_env():
     return env
 
 
-def test_scripts_run_from_root_and_from_logs_and_exit_codes(csv_log, tmp_path):
-    """As people run them: a plain `python logs/percent_plotter.py` from the project root and
-    from inside logs/, with no display."""
-    env = headless_env()
+def test_script_runs_from_inside_logs_folder(csv_log, tmp_path):
+    """As people run it: a plain `python percent_plotter.py` inside logs/ (sys.path[0] is then
+    logs/, as it is for `python logs/percent_plotter.py` from the root), with no display."""
     out = tmp_path / "p.png"
     bad = tmp_path / "notes.txt"
     bad.write_text("shopping list\n")
-    for cwd, script in ((ROOT, "logs/percent_plotter.py"), (ROOT / "logs", "percent_plotter.py")):
-        r = subprocess.run([sys.executable, script, str(csv_log), str(bad), "--out", str(out)],
-                           cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 1, r.stderr
-        assert r.stderr.splitlines() == [f"error: {bad}: not a training log: no CSV header and "
-                                         f"no lines like 'epoch 1/10  train cost ...'"]
-        assert_png(out)
-        out.unlink()
-    # nothing readable at all: exit 2, nothing written
-    r = subprocess.run([sys.executable, "logs/cost_plotter.py", str(bad), "--out", str(out)],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and not out.exists()
+    r = subprocess.run([sys.executable, "percent_plotter.py", str(csv_log), str(bad),
+                        "--out", str(out)], cwd=ROOT / "logs", env=headless_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines() == [f"error: {bad}: not a training log: no CSV header and "
+                                     f"no lines like 'epoch 1/10  train cost ...'"]
+    assert_png(out)
+
+
+def test_nothing_readable_exits_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "c.png"
+    (tmp_path / "a.txt").write_text("shopping list\n")
+    assert cost_script.main([str(tmp_path / "a.txt"), str(tmp_path / "b.csv"),
+                             "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[:2] for line in err] == [["error", f" {tmp_path / 'a.txt'}"],
+                                                     ["error", f" {tmp_path / 'b.csv'}"]]
+    assert not out.exists()
 
 
 def test_no_display_and_no_out_says_so(csv_log):
