@@ -11,6 +11,7 @@ can see how little (or how much) training moved them away from it.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from basicnet import netfile, plots
@@ -39,7 +40,8 @@ def main(argv=None) -> int:
         return 2
 
     def read(path):
-        return plots.Named(plots.net_label(path, nf := netfile.load(path)), nf)
+        nf = netfile.load(path)
+        return plots.Named(plots.net_label(path, nf), nf, os.path.basename(path))
 
     def build(nets, fig):
         return plots.histogram_figure(nets, args.weights, args.biases, args.per_layer, args.log,

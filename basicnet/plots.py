@@ -33,7 +33,10 @@ STYLE = {
     "xtick.labelsize": 9, "ytick.labelsize": 9, "savefig.dpi": 110,
 }
 INIT_STYLE = {"color": "0.15", "linestyle": (0, (4, 3)), "linewidth": 1.3}
+VIEW_TAIL = 0.0025          # the share of values a histogram's view may leave out on each side
 MARKERS_UP_TO = 60          # points per line; beyond that markers only clutter
+COST_KINDS = {"train_cost": "train: mean over the epoch's batches, while learning",
+              "test_cost": "test: after the epoch"}
 X_LABELS = {"epochs": "epoch", "samples": "training samples seen",
             "seconds": "training time (s, evaluation excluded)"}
 
@@ -70,11 +73,11 @@ def histogram_edges(arrays, symmetric: bool) -> tuple[np.ndarray, tuple[float, f
     """Shared bin edges for several networks' values, and the x range worth looking at.
 
     The edges span every value (so counts are complete), but the bin width is set by the
-    central 99.8 % so a few far-flung weights do not squash the bulk into three bins. The view
+    central 99.5 % so a few far-flung weights do not squash the bulk into three bins. The view
     is that central range (symmetric about 0 for weights, whose start is symmetric)."""
     values = np.concatenate([a.ravel() for a in arrays])
     lo, hi = float(values.min()), float(values.max())
-    q_lo, q_hi = (float(q) for q in np.quantile(values, [0.001, 0.999]))
+    q_lo, q_hi = (float(q) for q in np.quantile(values, [VIEW_TAIL, 1 - VIEW_TAIL]))
     if symmetric:
         m = max(abs(q_lo), abs(q_hi))
         q_lo, q_hi = -m, m
@@ -97,6 +100,7 @@ class Named:
 
     label: str
     nf: object  # netfile.NetFile
+    name: str = ""  # the file name alone, for the dashed curve's entry when curves differ
 
 
 def net_label(path, nf) -> str:
@@ -161,6 +165,12 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
         ax.stairs(density, edges, color=colour, linewidth=1.5, label=n.label,
                   gid=f"{kind}:{n.label}")
         outside = max(outside, int(np.sum((values < view[0]) | (values > view[1]))))
+    if kind == "weights":       # how far each network's spread moved from where it started
+        for i, (n, colour, values, chosen) in enumerate(present):
+            parts = _init_parts(n.nf.net, chosen)
+            start = math.sqrt(sum(size * std ** 2 for size, std in parts) / values.size)
+            ax.text(0.99, 0.89 - 0.065 * i, f"σ {start:.3g} at start, {values.std():.3g} now",
+                    color=colour, transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
     if kind == "weights":
         _initial_weights(ax, present, view)
     else:
@@ -186,24 +196,29 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
     ax.legend(*_init_handles(ax), loc="upper left", fontsize=8)
 
 
+def _init_parts(net, layers) -> tuple:
+    """(number of weights, initial σ) of each chosen layer: what the start was a mixture of."""
+    return tuple((net.W[l].size, init_std(net.W[l].shape[0], net.hidden)) for l in layers)
+
+
 def _initial_weights(ax, present, view):
     """Dashed: the distribution Network.create drew these weights from. Networks with the same
     layer sizes and activation share one curve; different ones get their own colour."""
     x = np.linspace(*view, 600)
     curves = {}
     for n, colour, values, chosen in present:
-        net = n.nf.net
-        parts = tuple((net.W[l].size, init_std(net.W[l].shape[0], net.hidden)) for l in chosen)
-        curves.setdefault(parts, []).append(colour)
-    for parts, cols in curves.items():
+        parts = _init_parts(n.nf.net, chosen)
+        curves.setdefault(parts, []).append((colour, n.name))
+    for parts, owners in curves.items():
         total = sum(size for size, _ in parts)
         pdf = sum(size / total * _normal_pdf(x, std) for size, std in parts)
-        style = dict(INIT_STYLE) if len(curves) == 1 else {**INIT_STYLE, "color": cols[0]}
+        style = dict(INIT_STYLE) if len(curves) == 1 else {**INIT_STYLE, "color": owners[0][0]}
         if len(parts) == 1:
-            std = parts[0][1]
-            name = f"initial N(0, σ²), σ = {std:.3g}"
+            name = f"initial N(0, σ²), σ = {parts[0][1]:.3g}"
         else:
-            name = "initial: mixture of N(0, 1/n_in) per layer"
+            name = "initial: N(0, 1/n_in) of each layer, mixed"
+        if len(curves) > 1:
+            name += ", " + ", ".join(owner for _, owner in owners)
         ax.plot(x, pdf, **style, label=name, gid="init")
 
 
@@ -232,6 +247,14 @@ def _marker(n: int) -> dict:
     return {"marker": "o", "markersize": 4} if n <= MARKERS_UP_TO else {}
 
 
+def _runs_legend(fig, ax) -> None:
+    """One entry per run, under the plot where it never hides a curve."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles = [Line2D([], [], color=h.get_color(), linewidth=1.8, marker=h.get_marker(),
+                      markersize=4) for h in handles]
+    fig.legend(handles, labels, loc="outside lower center", ncols=1 if len(labels) < 4 else 2)
+
+
 def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figure:
     """Test accuracy of each run against epochs, samples seen or training time."""
     fig = fig or Figure()
@@ -252,7 +275,7 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
         ax.set_ylabel("test accuracy")
         _style_x(ax, x)
         ax.set_title("Test accuracy while training")
-        ax.legend(loc="lower right")
+        _runs_legend(fig, ax)
     return fig
 
 
@@ -284,16 +307,12 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
             ax.set_ylim(bottom=0)   # a cost is never negative; from 0 the drops keep proportion
         _style_x(ax, x)
         ax.set_title("Cost while training")
-        handles, labels = ax.get_legend_handles_labels()
-        handles = [Line2D([], [], color=h.get_color(), linewidth=1.8) for h in handles]
-        kinds = [k for k in ("train_cost", "test_cost") if any(getattr(r, k) is not None
-                                                               for r in runs)]
-        for key in kinds:
-            handles.append(Line2D([], [], color="0.3", linestyle="-" if key == "train_cost"
-                                  else "--", linewidth=1.5))
-            labels.append("train (mean over the epoch)" if key == "train_cost"
-                          else "test (after the epoch)")
-        ax.legend(handles, labels, loc="upper right")
+        kinds = [k for k in ("train_cost", "test_cost")
+                 if any(getattr(r, k) is not None for r in runs)]
+        styles = [Line2D([], [], color="0.3", linewidth=1.5,
+                         linestyle="-" if k == "train_cost" else "--") for k in kinds]
+        ax.legend(styles, [COST_KINDS[k] for k in kinds], loc="best", fontsize=8.5)
+        _runs_legend(fig, ax)
     return fig
 
 
