@@ -34,7 +34,8 @@ STYLE = {
 }
 INIT_STYLE = {"color": "0.15", "linestyle": (0, (4, 3)), "linewidth": 1.3}
 VIEW_TAIL = 0.0025          # the share of values a histogram's view may leave out on each side
-MARKERS_UP_TO = 60          # points per line; beyond that markers only clutter
+MARKERS_UP_TO = 60
+RUG_UP_TO = 200             # values in a panel up to which each gets its own tick          # points per line; beyond that markers only clutter
 COST_KINDS = {"train_cost": "train: mean over the epoch's batches, while learning",
               "test_cost": "test: after the epoch"}
 X_LABELS = {"epochs": "epoch", "samples": "training samples seen",
@@ -165,6 +166,9 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
         ax.stairs(density, edges, color=colour, linewidth=1.5, label=n.label,
                   gid=f"{kind}:{n.label}")
         outside = max(outside, int(np.sum((values < view[0]) | (values > view[1]))))
+        if values.size <= RUG_UP_TO:    # a few values: show each one, bins alone mislead
+            ax.plot(values, np.full(values.size, 0.015), "|", color=colour, markersize=9,
+                    transform=ax.get_xaxis_transform(), gid=f"rug:{kind}:{n.label}")
     if kind == "weights":       # how far each network's spread moved from where it started
         for i, (n, colour, values, chosen) in enumerate(present):
             parts = _init_parts(n.nf.net, chosen)
@@ -192,7 +196,7 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
         shape = f" ({sizes[l]} → {sizes[l + 1]})" if same else ""
         ax.set_title(f"Layer {l + 1} {kind}{shape}")
     ax.set_xlabel("bias" if kind == "biases" else "weight")
-    ax.set_ylabel("density (log scale)" if log else "density (area under each curve = 1)")
+    ax.set_ylabel("density (log scale)" if log else "density (area = 1)")
     ax.legend(*_init_handles(ax), loc="upper left", fontsize=8)
 
 
@@ -213,12 +217,12 @@ def _initial_weights(ax, present, view):
         total = sum(size for size, _ in parts)
         pdf = sum(size / total * _normal_pdf(x, std) for size, std in parts)
         style = dict(INIT_STYLE) if len(curves) == 1 else {**INIT_STYLE, "color": owners[0][0]}
-        if len(parts) == 1:
+        if len(curves) > 1:
+            name = "initial, " + ", ".join(owner for _, owner in owners)
+        elif len(parts) == 1:
             name = f"initial N(0, σ²), σ = {parts[0][1]:.3g}"
         else:
-            name = "initial: N(0, 1/n_in) of each layer, mixed"
-        if len(curves) > 1:
-            name += ", " + ", ".join(owner for _, owner in owners)
+            name = "initial: each layer's N(0, 1/n_in), mixed"
         ax.plot(x, pdf, **style, label=name, gid="init")
 
 
@@ -267,8 +271,12 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
             if acc is None:
                 continue
             finite = acc[np.isfinite(acc)]
-            extra = f"final {100 * finite[-1]:.2f}%, best {100 * finite.max():.2f}%" \
-                if finite.size else "no accuracy logged"
+            extra = "no accuracy logged"
+            if finite.size:
+                extra = f"final {100 * finite[-1]:.2f}%"
+                if finite.max() > finite[-1]:
+                    best = int(np.nanargmax(acc))
+                    extra += f", best {100 * finite.max():.2f}% at {x} {run.x(x)[best]:g}"
             ax.plot(run.x(x), acc, color=colour, linewidth=1.8, **_marker(len(acc)),
                     label=_run_label(run, extra), gid=f"{run.path}:test_accuracy")
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
@@ -353,6 +361,9 @@ def save(fig: Figure, out: str) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, format=ext)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp's private 0600 suits no picture
         os.replace(tmp, out)
     except OSError as e:
         raise PlotError(f"cannot write {out}: {e.strerror or e}") from None

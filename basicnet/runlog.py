@@ -54,7 +54,8 @@ class Run:
     test_cost: np.ndarray | None = None
     test_accuracy: np.ndarray | None = None
     cost_name: str | None = None               # "cross-entropy" / "quadratic" when the log says
-    description: str | None = None             # e.g. "784-100-10 sigmoid, mnist"
+    description: str | None = None             # e.g. "784-100-10, sigmoid, cross-entropy cost,
+                                               # mnist"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -162,7 +163,7 @@ def _read_terminal(name: str, text: str) -> Run:
         header = _HEADER.match(line)
         if header:
             sizes, hidden, _, cost_name, dataset, n, _ = header.groups()
-            n_train, description = int(n), f"{sizes} {hidden}, {dataset}"
+            n_train, description = int(n), f"{sizes}, {hidden}, {cost_name} cost, {dataset}"
             continue
         m = _EPOCH_LINE.search(line)
         if not m or ("cost" not in m.group(3) and "accuracy" not in m.group(3)):
