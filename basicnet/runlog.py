@@ -130,9 +130,10 @@ def _read_csv(name: str, text: str) -> Run:
                                       f"not a number") from None
     if np.any(np.isnan(columns["epoch"])):
         raise RunLogError(f"{name}: a row without an epoch number")
-    return Run(name, "csv", columns["epoch"], columns.get("samples_seen"),
-               columns.get("elapsed_s"), columns.get("learning_rate"), columns.get("train_cost"),
-               columns.get("test_cost"), columns.get("test_accuracy"))
+    got = {k: _present(v) for k, v in columns.items()}
+    return Run(name, "csv", columns["epoch"], got.get("samples_seen"), got.get("elapsed_s"),
+               got.get("learning_rate"), got.get("train_cost"), got.get("test_cost"),
+               got.get("test_accuracy"))
 
 
 # --- terminal output -----------------------------------------------------------------------
