@@ -34,8 +34,8 @@ STYLE = {
 }
 INIT_STYLE = {"color": "0.15", "linestyle": (0, (4, 3)), "linewidth": 1.3}
 VIEW_TAIL = 0.0025          # the share of values a histogram's view may leave out on each side
-MARKERS_UP_TO = 60
-RUG_UP_TO = 200             # values in a panel up to which each gets its own tick          # points per line; beyond that markers only clutter
+MARKERS_UP_TO = 60          # points per line; beyond that markers only clutter
+RUG_UP_TO = 200             # values in a panel up to which each gets its own tick
 COST_KINDS = {"train_cost": "train: mean over the epoch's batches, while learning",
               "test_cost": "test: after the epoch"}
 X_LABELS = {"epochs": "epoch", "samples": "training samples seen",
@@ -159,12 +159,17 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
         ax.set_visible(False)
         return
     edges, view = histogram_edges([p[2] for p in present], symmetric=kind == "weights")
-    outside = 0
+    outside, lowest, highest = 0, math.inf, 0.0
     for n, colour, values, _ in present:
         density, _ = np.histogram(values, bins=edges, density=True)
-        ax.stairs(density, edges, fill=True, color=colour, alpha=0.13, linewidth=0)
+        if log:     # empty bins have no logarithm: leave gaps, and no fill down to -infinity
+            density = np.where(density > 0, density, np.nan)
+            lowest = min(lowest, float(np.nanmin(density)))
+            highest = max(highest, float(np.nanmax(density)))
+        else:
+            ax.stairs(density, edges, fill=True, color=colour, alpha=0.13, linewidth=0)
         ax.stairs(density, edges, color=colour, linewidth=1.5, label=n.label,
-                  gid=f"{kind}:{n.label}")
+                  gid=f"{kind}:{n.label}", baseline=None if log else 0)
         outside = max(outside, int(np.sum((values < view[0]) | (values > view[1]))))
         if values.size <= RUG_UP_TO:    # a few values: show each one, bins alone mislead
             ax.plot(values, np.full(values.size, 0.015), "|", color=colour, markersize=9,
@@ -175,17 +180,18 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
             start = math.sqrt(sum(size * std ** 2 for size, std in parts) / values.size)
             ax.text(0.99, 0.89 - 0.065 * i, f"σ {start:.3g} at start, {values.std():.3g} now",
                     color=colour, transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
-    if kind == "weights":
         _initial_weights(ax, present, view)
     else:
         ax.axvline(0, **INIT_STYLE, label="initial biases: all 0")
     ax.set_xlim(*view)
     if log:
         ax.set_yscale("log")
+        peaks = [line.get_ydata().max() for line in ax.get_lines() if line.get_gid() == "init"]
+        # the normal's tails would otherwise reach down to 1e-90
+        ax.set_ylim(lowest / 3, max([highest, *peaks]) * 3)
     if outside:
         noun = kind if outside > 1 else {"weights": "weight", "biases": "bias"}[kind]
-        ax.text(0.99, 0.97, f"{outside:,} {noun} beyond this view",
-                transform=ax.transAxes,
+        ax.text(0.99, 0.97, f"{outside:,} {noun} beyond this view", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color="0.4")
     sizes = present[0][0].nf.net.sizes
     if layers is None:

@@ -353,3 +353,18 @@ def test_no_display_and_no_out_says_so(csv_log):
     assert r.returncode == 2
     assert len(r.stderr.splitlines()) == 1
     assert r.stderr.startswith("error: ") and "--out" in r.stderr
+
+
+def test_log_density_leaves_empty_bins_out_and_keeps_a_sane_range(tmp_path):
+    nf = make_net(tmp_path / "a.npz", [784, 30, 10], 8, drift=0.05)
+    fig = plots.histogram_figure([plots.Named("a", nf)], biases=False, log=True)
+    ax = fig.axes[0]
+    density, edges, _ = steps_by_gid(ax)["weights:a"].get_data()
+    values = np.concatenate([w.ravel() for w in nf.net.W])
+    expected = np.histogram(values, bins=edges, density=True)[0]
+    assert np.array_equal(np.isnan(density), expected == 0)
+    np.testing.assert_allclose(density[expected > 0], expected[expected > 0])
+    bottom, top = ax.get_ylim()
+    assert ax.get_yscale() == "log"
+    assert expected[expected > 0].min() / 10 < bottom < expected[expected > 0].min()
+    assert top > expected.max()
