@@ -308,8 +308,9 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
                 values = getattr(run, key)
                 if values is None:
                     continue
+                hollow = {"markerfacecolor": "white"} if key == "test_cost" else {}
                 ax.plot(xs, values, color=colour, linestyle=style, linewidth=1.8,
-                        **_marker(len(values)), gid=f"{run.path}:{key}",
+                        **_marker(len(values)), **hollow, gid=f"{run.path}:{key}",
                         label=None if shown else _run_label(run))
                 shown = True
         names = {run.cost_name for run in runs}
@@ -323,8 +324,10 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
         ax.set_title("Cost while training")
         kinds = [k for k in ("train_cost", "test_cost")
                  if any(getattr(r, k) is not None for r in runs)]
-        styles = [Line2D([], [], color="0.3", linewidth=1.5,
-                         linestyle="-" if k == "train_cost" else "--") for k in kinds]
+        styles = [Line2D([], [], color="0.3", linewidth=1.5, **_marker(len(runs[0].epoch)),
+                         linestyle="-" if k == "train_cost" else "--",
+                         markerfacecolor="0.3" if k == "train_cost" else "white")
+                  for k in kinds]
         ax.legend(styles, [COST_KINDS[k] for k in kinds], loc="best", fontsize=8.5)
         _runs_legend(fig, ax)
     return fig

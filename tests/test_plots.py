@@ -368,3 +368,20 @@ def test_log_density_leaves_empty_bins_out_and_keeps_a_sane_range(tmp_path):
     assert ax.get_yscale() == "log"
     assert expected[expected > 0].min() / 10 < bottom < expected[expected > 0].min()
     assert top > expected.max()
+
+
+def test_importing_opens_no_window_and_loads_no_pyplot():
+    code = ("import sys, basicnet.plots, basicnet.runlog, weightsbiases_hist; "
+            "print('matplotlib.pyplot' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=headless_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
+
+
+def test_a_display_with_a_backend_that_cannot_show_says_so(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib
+    monkeypatch.setitem(matplotlib.rcParams, "backend", "Agg")
+    problem = plots.display_problem()
+    assert problem and "agg" in problem.lower() and "--out" in problem
