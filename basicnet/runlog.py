@@ -9,7 +9,7 @@ so the two formats are understood in exactly one place:
 * the trainer's terminal output saved to a text file (`python mlp_sigmoid_emnist.py | tee run.txt`,
   the seed's habit), where each epoch prints
 
-      epoch 3/10  train cost 0.1241  test cost 0.1066  test accuracy 96.60%  0.82 s  73,372 samples/s
+    epoch 3/10  train cost 0.1241  test cost 0.1066  test accuracy 96.60%  0.82 s  73,372 samples/s
 
   Epochs there count from 1 in every run, so a second run appended to the same file (training a
   saved network further) continues where the first ended. Training time is the running sum of
@@ -24,7 +24,7 @@ import csv
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,14 +54,7 @@ class Run:
     test_cost: np.ndarray | None = None
     test_accuracy: np.ndarray | None = None
     cost_name: str | None = None               # "cross-entropy" / "quadratic" when the log says
-    description: str | None = None             # e.g. "784-100-10, sigmoid, cross-entropy cost,
-                                               # mnist"
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        """The file name without folder and extension: what the legend shows."""
-        return os.path.splitext(os.path.basename(self.path))[0]
+    description: str | None = None             # "784-100-10, sigmoid, cross-entropy cost, mnist"
 
     def x(self, axis: str) -> np.ndarray:
         """The x values for `axis` (one of X_AXES); RunLogError when this log cannot give them."""
