@@ -246,6 +246,8 @@ def _style_x(ax, x: str) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     elif x == "samples":
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    else:
+        ax.set_xlim(left=0)     # every run's clock starts at 0
 
 
 def _run_label(run, extra: str = "") -> str:
