@@ -1,0 +1,431 @@
+"""Matplotlib figures for the three plotting scripts, and the command line they share.
+
+The builders (`histogram_figure`, `accuracy_figure`, `cost_figure`) return a
+`matplotlib.figure.Figure` and never touch pyplot, so they run headless, in tests and behind
+`--out`; only `new_figure(interactive=True)` and `show()` import pyplot, and only when a person
+asked for a window. Nothing here opens a window at import time.
+
+Every curve is drawn from the numbers as they are in the file (accuracy stays a fraction; the
+axis formats it as percent), so a test can read the figure back and compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import colormaps, rc_context
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
+
+STYLE = {
+    "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "grid.alpha": 0.35, "grid.linewidth": 0.6,
+    "axes.titlesize": 11, "axes.titleweight": "bold", "axes.labelsize": 10,
+    "figure.titlesize": 13, "figure.titleweight": "bold",
+    "legend.fontsize": 9, "legend.framealpha": 0.9, "legend.edgecolor": "0.85",
+    "xtick.labelsize": 9, "ytick.labelsize": 9, "savefig.dpi": 110,
+}
+INIT_STYLE = {"color": "0.15", "linestyle": (0, (4, 3)), "linewidth": 1.3}
+VIEW_TAIL = 0.0025          # the share of values a histogram's view may leave out on each side
+MARKERS_UP_TO = 60          # points per line; beyond that markers only clutter
+RUG_UP_TO = 200             # values in a panel up to which each gets its own tick
+COST_KINDS = {"train_cost": "train: mean over the epoch's batches, while learning",
+              "test_cost": "test: after the epoch"}
+X_LABELS = {"epochs": "epoch", "samples": "training samples seen",
+            "seconds": "training time (s, evaluation excluded)"}
+
+
+def colours(n: int) -> list:
+    """n distinct colours: tab10 while it lasts (easy on the eye, colour-blind friendlier than
+    a rainbow), then evenly spaced hues."""
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    return [colormaps["hsv"](i / n) for i in range(n)]
+
+
+def new_figure(interactive: bool = False) -> Figure:
+    """A pyplot-managed figure for a window, else a plain Figure that needs no display."""
+    if interactive:
+        import matplotlib.pyplot as plt
+        return plt.figure()
+    return Figure()
+
+
+# --- weight and bias histograms ------------------------------------------------------------
+
+def init_std(n_in: int, hidden: str) -> float:
+    """The standard deviation Network.create draws a layer's weights with: sqrt(1/n_in), or He's
+    sqrt(2/n_in) for ReLU networks (tests check the two agree)."""
+    return math.sqrt((2.0 if hidden == "relu" else 1.0) / n_in)
+
+
+def _normal_pdf(x, std):
+    return np.exp(-0.5 * (x / std) ** 2) / (std * math.sqrt(2 * math.pi))
+
+
+def histogram_edges(arrays, symmetric: bool) -> tuple[np.ndarray, tuple[float, float]]:
+    """Shared bin edges for several networks' values, and the x range worth looking at.
+
+    The edges span every value (so counts are complete), but the bin width is set by the
+    central 99.5 % so a few far-flung weights do not squash the bulk into three bins. The view
+    is that central range (symmetric about 0 for weights, whose start is symmetric)."""
+    values = np.concatenate([a.ravel() for a in arrays])
+    lo, hi = float(values.min()), float(values.max())
+    q_lo, q_hi = (float(q) for q in np.quantile(values, [VIEW_TAIL, 1 - VIEW_TAIL]))
+    if symmetric:
+        m = max(abs(q_lo), abs(q_hi))
+        q_lo, q_hi = -m, m
+    if q_hi - q_lo <= 0:        # e.g. the biases of an untrained network: all zero
+        q_lo, q_hi = lo - 0.5, hi + 0.5
+    n_view = int(np.clip(2 * len(values) ** (1 / 3), 10, 150))   # Rice's rule
+    width = (q_hi - q_lo) / n_view
+    n_bins = min(int(math.ceil((hi - lo) / width)) if hi > lo else 1, 5000)
+    if hi > lo:
+        edges = np.linspace(lo, hi, n_bins + 1)
+    else:                       # one value: one bin centred on it
+        edges = np.array([lo - width / 2, lo + width / 2])
+    pad = 0.06 * (q_hi - q_lo)
+    return edges, (q_lo - pad, q_hi + pad)
+
+
+@dataclass
+class Named:
+    """A network file as the histogram needs it: a legend label and its NetFile."""
+
+    label: str
+    nf: object  # netfile.NetFile
+    name: str = ""  # the file name alone, for the dashed curve's entry when curves differ
+
+
+def net_label(path, nf) -> str:
+    """'sigmoid-100.npz: mnist, 97.62% test' — which file, what it learnt, how well."""
+    acc = nf.test_accuracy
+    tested = "not tested" if math.isnan(acc) else f"{100 * acc:.2f}% test"
+    return f"{os.path.basename(os.fspath(path))}: {nf.dataset}, {tested}"
+
+
+def histogram_figure(nets: list[Named], weights: bool = True, biases: bool = True,
+                     per_layer: bool = False, log: bool = False, fig: Figure | None = None
+                     ) -> Figure:
+    """Histograms (as densities, so networks of different sizes compare) of the weights and/or
+    biases, all layers pooled or one row per layer, each network in its own colour, with the
+    distribution the weights started from drawn dashed: N(0, 1/n_in) per layer, and for pooled
+    layers the mixture of those normals weighted by each layer's share of the weights."""
+    if not (weights or biases):
+        raise ValueError("nothing to plot: weights and biases both switched off")
+    kinds = [k for k, on in (("weights", weights), ("biases", biases)) if on]
+    n_rows = max(len(n.nf.net.W) for n in nets) if per_layer else 1
+    fig = fig or Figure()
+    fig.set_size_inches(6.2 * len(kinds) + 0.4, 3.0 * n_rows + 1.3 if per_layer else 4.8)
+    fig.set_layout_engine("constrained")
+    palette = colours(len(nets))
+    with rc_context(STYLE):
+        axes = fig.subplots(n_rows, len(kinds), squeeze=False)
+        for row in range(n_rows):
+            layers = [row] if per_layer else None
+            for col, kind in enumerate(kinds):
+                _histogram_panel(axes[row][col], nets, palette, kind, layers, log)
+        what = " and ".join(kinds)
+        fig.suptitle(f"Distribution of the {what}"
+                     + (", layer by layer" if per_layer else ", all layers pooled"))
+        pairs = [(h, l) for h, l in zip(*axes[0][0].get_legend_handles_labels())
+                 if not l.startswith("initial")]
+        handles, labels = [p[0] for p in pairs], [p[1] for p in pairs]
+        fig.legend(handles, labels, loc="outside lower center",
+                   ncols=min(len(labels), 2 if len(kinds) == 1 else 3))
+    return fig
+
+
+def _layer_values(nf, kind, layers):
+    """The chosen layers' weights or biases of one network (None when it lacks them)."""
+    params = nf.net.W if kind == "weights" else nf.net.b
+    chosen = range(len(params)) if layers is None else [l for l in layers if l < len(params)]
+    if not chosen:
+        return None, []
+    return np.concatenate([params[l].ravel() for l in chosen]), list(chosen)
+
+
+def _histogram_panel(ax, nets, palette, kind, layers, log):
+    present = [(n, c, *_layer_values(n.nf, kind, layers)) for n, c in zip(nets, palette)]
+    present = [p for p in present if p[2] is not None]
+    if not present:
+        ax.set_visible(False)
+        return
+    edges, view = histogram_edges([p[2] for p in present], symmetric=kind == "weights")
+    outside, lowest, highest = 0, math.inf, 0.0
+    for n, colour, values, _ in present:
+        density, _ = np.histogram(values, bins=edges, density=True)
+        if log:     # empty bins have no logarithm: leave gaps, and no fill down to -infinity
+            density = np.where(density > 0, density, np.nan)
+            lowest = min(lowest, float(np.nanmin(density)))
+            highest = max(highest, float(np.nanmax(density)))
+        else:
+            ax.stairs(density, edges, fill=True, color=colour, alpha=0.13, linewidth=0)
+        ax.stairs(density, edges, color=colour, linewidth=1.5, label=n.label,
+                  gid=f"{kind}:{n.label}", baseline=None if log else 0)
+        outside = max(outside, int(np.sum((values < view[0]) | (values > view[1]))))
+        if values.size <= RUG_UP_TO:    # a few values: show each one, bins alone mislead
+            ax.plot(values, np.full(values.size, 0.015), "|", color=colour, markersize=9,
+                    transform=ax.get_xaxis_transform(), gid=f"rug:{kind}:{n.label}")
+    if kind == "weights":       # how far each network's spread moved from where it started
+        for i, (n, colour, values, chosen) in enumerate(present):
+            parts = _init_parts(n.nf.net, chosen)
+            start = math.sqrt(sum(size * std ** 2 for size, std in parts) / values.size)
+            ax.text(0.99, 0.89 - 0.065 * i, f"σ {start:.3g} at start, {values.std():.3g} now",
+                    color=colour, transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
+        _initial_weights(ax, present, view)
+    else:
+        ax.axvline(0, **INIT_STYLE, label="initial biases: all 0")
+    ax.set_xlim(*view)
+    if log:
+        ax.set_yscale("log")
+        peaks = [line.get_ydata().max() for line in ax.get_lines() if line.get_gid() == "init"]
+        # the normal's tails would otherwise reach down to 1e-90
+        ax.set_ylim(lowest / 3, max([highest, *peaks]) * 3)
+    if outside:
+        noun = kind if outside > 1 else {"weights": "weight", "biases": "bias"}[kind]
+        ax.text(0.99, 0.97, f"{outside:,} {noun} beyond this view", transform=ax.transAxes,
+                ha="right", va="top", fontsize=8, color="0.4")
+    sizes = present[0][0].nf.net.sizes
+    if layers is None:
+        ax.set_title(f"{kind.capitalize()}, all layers")
+    else:
+        l = layers[0]
+        same = all(p[0].nf.net.sizes[l:l + 2] == sizes[l:l + 2] for p in present)
+        shape = f" ({sizes[l]} → {sizes[l + 1]})" if same else ""
+        ax.set_title(f"Layer {l + 1} {kind}{shape}")
+    ax.set_xlabel("bias" if kind == "biases" else "weight")
+    ax.set_ylabel("density (log scale)" if log else "density (area = 1)")
+    ax.legend(*_init_handles(ax), loc="upper left", fontsize=8)
+
+
+def _init_parts(net, layers) -> tuple:
+    """(number of weights, initial σ) of each chosen layer: what the start was a mixture of."""
+    return tuple((net.W[l].size, init_std(net.W[l].shape[0], net.hidden)) for l in layers)
+
+
+def _initial_weights(ax, present, view):
+    """Dashed: the distribution Network.create drew these weights from. Networks with the same
+    layer sizes and activation share one curve; different ones get their own colour."""
+    x = np.linspace(*view, 600)
+    curves = {}
+    for n, colour, values, chosen in present:
+        parts = _init_parts(n.nf.net, chosen)
+        curves.setdefault(parts, []).append((colour, n.name))
+    for parts, owners in curves.items():
+        total = sum(size for size, _ in parts)
+        pdf = sum(size / total * _normal_pdf(x, std) for size, std in parts)
+        style = dict(INIT_STYLE) if len(curves) == 1 else {**INIT_STYLE, "color": owners[0][0]}
+        if len(curves) > 1:
+            name = "initial, " + ", ".join(owner for _, owner in owners)
+        elif len(parts) == 1:
+            name = f"initial N(0, σ²), σ = {parts[0][1]:.3g}"
+        else:
+            name = "initial: each layer's N(0, 1/n_in), mixed"
+        ax.plot(x, pdf, **style, label=name, gid="init")
+
+
+def _init_handles(ax):
+    """Only the dashed 'initial' entries: the networks are in the figure's own legend."""
+    pairs = [(h, l) for h, l in zip(*ax.get_legend_handles_labels()) if l.startswith("initial")]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+# --- learning curves -----------------------------------------------------------------------
+
+def _style_x(ax, x: str) -> None:
+    ax.set_xlabel(X_LABELS[x])
+    if x == "epochs":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    elif x == "samples":
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    else:
+        ax.set_xlim(left=0)     # every run's clock starts at 0
+
+
+def _run_label(run, extra: str = "") -> str:
+    label = os.path.basename(run.path) + (f" ({run.description})" if run.description else "")
+    return label + (f": {extra}" if extra else "")
+
+
+def _marker(n: int) -> dict:
+    return {"marker": "o", "markersize": 4} if n <= MARKERS_UP_TO else {}
+
+
+def _runs_legend(fig, ax) -> None:
+    """One entry per run, under the plot where it never hides a curve."""
+    handles, labels = ax.get_legend_handles_labels()
+    handles = [Line2D([], [], color=h.get_color(), linewidth=1.8, marker=h.get_marker(),
+                      markersize=4) for h in handles]
+    fig.legend(handles, labels, loc="outside lower center", ncols=1 if len(labels) < 4 else 2)
+
+
+def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figure:
+    """Test accuracy of each run against epochs, samples seen or training time."""
+    fig = fig or Figure()
+    fig.set_size_inches(8, 5)
+    fig.set_layout_engine("constrained")
+    with rc_context(STYLE):
+        ax = fig.subplots()
+        for run, colour in zip(runs, colours(len(runs))):
+            acc = run.test_accuracy
+            if acc is None:
+                continue
+            finite = acc[np.isfinite(acc)]
+            extra = "no accuracy logged"
+            if finite.size:
+                extra = f"final {100 * finite[-1]:.2f}%"
+                if finite.max() > finite[-1]:
+                    best = int(np.nanargmax(acc))
+                    extra += f", best {100 * finite.max():.2f}% at {x} {run.x(x)[best]:g}"
+            ax.plot(run.x(x), acc, color=colour, linewidth=1.8, **_marker(len(acc)),
+                    label=_run_label(run, extra), gid=f"{run.path}:test_accuracy")
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
+        ax.set_ylabel("test accuracy")
+        _style_x(ax, x)
+        ax.set_title("Test accuracy while training")
+        _runs_legend(fig, ax)
+    return fig
+
+
+def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = False) -> Figure:
+    """Train cost (solid; the mean over the epoch's batches, measured while learning) and test
+    cost (dashed; after the epoch) of each run, one colour per run."""
+    fig = fig or Figure()
+    fig.set_size_inches(8, 5)
+    fig.set_layout_engine("constrained")
+    with rc_context(STYLE):
+        ax = fig.subplots()
+        for run, colour in zip(runs, colours(len(runs))):
+            xs = run.x(x)
+            shown = False
+            for key, style in (("train_cost", "-"), ("test_cost", "--")):
+                values = getattr(run, key)
+                if values is None:
+                    continue
+                hollow = {"markerfacecolor": "white"} if key == "test_cost" else {}
+                ax.plot(xs, values, color=colour, linestyle=style, linewidth=1.8,
+                        **_marker(len(values)), **hollow, gid=f"{run.path}:{key}",
+                        label=None if shown else _run_label(run))
+                shown = True
+        names = {run.cost_name for run in runs}
+        cost = f"{names.pop()} cost" if len(names) == 1 and None not in names else "cost"
+        ax.set_ylabel(f"{cost} (mean per sample)" + (", log scale" if log else ""))
+        if log:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)   # a cost is never negative; from 0 the drops keep proportion
+        _style_x(ax, x)
+        ax.set_title("Cost while training")
+        kinds = [k for k in ("train_cost", "test_cost")
+                 if any(getattr(r, k) is not None for r in runs)]
+        styles = [Line2D([], [], color="0.3", linewidth=1.5, **_marker(len(runs[0].epoch)),
+                         linestyle="-" if k == "train_cost" else "--",
+                         markerfacecolor="0.3" if k == "train_cost" else "white")
+                  for k in kinds]
+        ax.legend(styles, [COST_KINDS[k] for k in kinds], loc="best", fontsize=8.5)
+        _runs_legend(fig, ax)
+    return fig
+
+
+# --- the command line the three scripts share ----------------------------------------------
+
+class PlotError(Exception):
+    """Ends a plotting script with one 'error: ...' line and exit status 2."""
+
+
+def display_problem() -> str | None:
+    """Why no window can be shown here, or None when one can."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                  or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display to show the plot on; save it instead with --out FILE.png"
+    import matplotlib
+    import matplotlib.pyplot  # noqa: F401  (resolves the backend matplotlib will use)
+    from matplotlib.backends import BackendFilter, backend_registry
+    backend = matplotlib.get_backend()
+    if backend.lower() in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE):
+        return (f"matplotlib's backend '{backend}' cannot open a window; "
+                f"save the plot instead with --out FILE.png")
+    return None
+
+
+def save(fig: Figure, out: str) -> None:
+    """Write the figure to `out` (format from its extension) through a temporary file, so a
+    failure never leaves half a picture behind."""
+    ext = os.path.splitext(out)[1].lower().lstrip(".")
+    formats = fig.canvas.get_supported_filetypes()
+    if ext not in formats:
+        raise PlotError(f"--out {out}: unknown picture format '.{ext}' "
+                        f"(use .png, .svg or .pdf)")
+    folder = os.path.dirname(os.path.abspath(out))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".plot-", suffix=f".{ext}", dir=folder)
+    except OSError as e:
+        raise PlotError(f"cannot write {out}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format=ext)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp's private 0600 suits no picture
+        os.replace(tmp, out)
+    except OSError as e:
+        raise PlotError(f"cannot write {out}: {e.strerror or e}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def parser(description: str, files_help: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("files", nargs="+", metavar="FILE", help=files_help)
+    p.add_argument("--out", metavar="FILE.png",
+                   help="save the figure to this file (.png, .svg, .pdf) instead of showing it")
+    return p
+
+
+def run_script(args, read, errors, build) -> int:
+    """The shape every plotting script shares: read each file (a bad one is named on stderr and
+    skipped), build one figure from the rest, save it to --out or show it. Exit status 0, or 1
+    when some file was skipped, or 2 when nothing could be plotted."""
+    try:
+        if not args.out:
+            problem = display_problem()
+            if problem:
+                raise PlotError(problem)
+        elif os.path.exists(args.out) and any(os.path.exists(f) and os.path.samefile(f, args.out)
+                                              for f in args.files):
+            raise PlotError(f"--out {args.out} is one of the input files; choose another name")
+        items, bad = [], 0
+        for path in args.files:
+            try:
+                items.append(read(path))
+            except errors as e:
+                print(f"error: {e}", file=sys.stderr)
+                bad += 1
+        if not items:
+            return 2
+        fig = build(items, new_figure(interactive=not args.out))
+        if args.out:
+            save(fig, args.out)
+            print(f"saved: {args.out}")
+        else:
+            show()
+    except PlotError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1 if bad else 0
+
+
+def show() -> None:
+    import matplotlib.pyplot as plt
+    plt.show()

@@ -1,0 +1,194 @@
+"""Training logs, read back for plotting: the trainer's CSV log or its saved terminal output.
+
+Both plotters (logs/percent_plotter.py and logs/cost_plotter.py) read logs only through `read`,
+so the two formats are understood in exactly one place:
+
+* the CSV that `training.CsvLog` writes: a header row, then one row per epoch with
+  epoch, samples_seen, elapsed_s, learning_rate, train_cost, test_cost, test_accuracy
+  (extra columns are ignored, missing ones or empty cells become "not logged");
+* the trainer's terminal output saved to a text file (`python mlp_sigmoid_emnist.py | tee run.txt`,
+  the seed's habit), where each epoch prints
+
+    epoch 3/10  train cost 0.1241  test cost 0.1066  test accuracy 96.60%  0.82 s  73,372 samples/s
+
+  Epochs there count from 1 in every run, so a second run appended to the same file (training a
+  saved network further) continues where the first ended. Training time is the running sum of
+  the per-epoch seconds, exactly what the CSV's elapsed_s holds. Samples seen are known only when
+  the file also holds the run's first line, '... mnist: 60000 training and 10000 test images'
+  (every epoch goes through the whole training set once); without it that axis is unavailable.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+X_AXES = ("epochs", "samples", "seconds")
+CSV_COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
+               "test_accuracy")
+
+
+class RunLogError(ValueError):
+    """A file that is not a readable training log; the message names the file and the fault."""
+
+
+@dataclass
+class Run:
+    """One training run's per-epoch figures, as float arrays of equal length.
+
+    A quantity the log does not hold is None; a single missing value inside one is NaN.
+    Accuracy is a fraction in [0, 1] (the plots show percent)."""
+
+    path: str
+    kind: str                                  # "csv" or "terminal"
+    epoch: np.ndarray
+    samples: np.ndarray | None = None          # training samples seen
+    seconds: np.ndarray | None = None          # training time, evaluation excluded
+    learning_rate: np.ndarray | None = None
+    train_cost: np.ndarray | None = None
+    test_cost: np.ndarray | None = None
+    test_accuracy: np.ndarray | None = None
+    cost_name: str | None = None               # "cross-entropy" / "quadratic" when the log says
+    description: str | None = None             # "784-100-10, sigmoid, cross-entropy cost, mnist"
+
+    def x(self, axis: str) -> np.ndarray:
+        """The x values for `axis` (one of X_AXES); RunLogError when this log cannot give them."""
+        values = {"epochs": self.epoch, "samples": self.samples, "seconds": self.seconds}[axis]
+        if values is not None and not np.all(np.isnan(values)):
+            return values
+        if self.kind == "csv":
+            why = f"the CSV has no {_CSV_OF_AXIS[axis]} column"
+        elif axis == "samples":
+            why = ("the saved terminal output lacks the line '... N training and M test images' "
+                   "that gives the training set size")
+        else:
+            why = "the saved terminal output lacks the per-epoch times"
+        raise RunLogError(f"{self.path}: cannot plot against {axis}: {why}")
+
+
+_CSV_OF_AXIS = {"epochs": "epoch", "samples": "samples_seen", "seconds": "elapsed_s"}
+
+
+def read(path) -> Run:
+    """Read a CSV log or saved terminal output; raises RunLogError naming the file."""
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise RunLogError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise RunLogError(f"{name}: is a folder, not a training log") from None
+    except OSError as e:
+        raise RunLogError(f"{name}: cannot read: {e.strerror or e}") from None
+    if b"\0" in raw:
+        raise RunLogError(f"{name}: a binary file, not a training log (.csv or saved "
+                          f"terminal output)")
+    text = raw.decode("utf-8", errors="replace")
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "epoch" in first and "," in first and not _EPOCH_LINE.search(first):
+        return _read_csv(name, text.lstrip("\ufeff"))
+    return _read_terminal(name, text)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+def _read_csv(name: str, text: str) -> Run:
+    rows = list(csv.reader(text.splitlines()))
+    header = [h.strip() for h in rows[0]]
+    if "epoch" not in header:
+        raise RunLogError(f"{name}: CSV without an 'epoch' column")
+    if not {"train_cost", "test_cost", "test_accuracy"} & set(header):
+        raise RunLogError(f"{name}: CSV without any of the columns train_cost, test_cost, "
+                          f"test_accuracy: nothing to plot")
+    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
+    if not body:
+        raise RunLogError(f"{name}: the log has a header but no epochs yet")
+    columns = {h: np.full(len(body), np.nan) for h in header if h in CSV_COLUMNS}
+    for i, row in enumerate(body):
+        if len(row) != len(header):
+            raise RunLogError(f"{name}: line {i + 2} has {len(row)} cells, the header "
+                              f"{len(header)}")
+        for h, cell in zip(header, row):
+            if h in columns and cell.strip():
+                try:
+                    columns[h][i] = float(cell)
+                except ValueError:
+                    raise RunLogError(f"{name}: line {i + 2}: {h} is {cell.strip()!r}, "
+                                      f"not a number") from None
+    if np.any(np.isnan(columns["epoch"])):
+        raise RunLogError(f"{name}: a row without an epoch number")
+    got = {k: _present(v) for k, v in columns.items()}
+    return Run(name, "csv", columns["epoch"], got.get("samples_seen"), got.get("elapsed_s"),
+               got.get("learning_rate"), got.get("train_cost"), got.get("test_cost"),
+               got.get("test_accuracy"))
+
+
+# --- terminal output -----------------------------------------------------------------------
+
+_EPOCH_LINE = re.compile(r"\bepoch\s+(\d+)\s*/\s*(\d+)\b(.*)")
+_NUMBER = r"([-+]?(?:\d[\d,]*\.?\d*(?:e[-+]?\d+)?|nan|inf))"
+_FIELDS = {
+    "train_cost": re.compile(r"train cost\s+" + _NUMBER, re.I),
+    "test_cost": re.compile(r"test cost\s+" + _NUMBER, re.I),
+    "test_accuracy": re.compile(r"test accuracy\s+" + _NUMBER + r"\s*%", re.I),
+    "seconds": re.compile(r"(?<![\w/.])" + _NUMBER + r"\s*s(?![\w/])"),
+}
+_HEADER = re.compile(r"^network\s+([\d-]+)\s+\((\w+) hidden, (\w+) output, ([\w-]+) cost\)"
+                     r",\s*(\S+):\s*(\d+) training and (\d+) test images")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _read_terminal(name: str, text: str) -> Run:
+    epochs, n_trains, values = [], [], {k: [] for k in _FIELDS}
+    offset = last = 0       # epochs of earlier runs in this file; the previous epoch number
+    n_train, cost_name, description = None, None, None
+    # tqdm redraws its bar with carriage returns: splitlines() cuts there too.
+    for line in text.splitlines():
+        line = line.strip()
+        header = _HEADER.match(line)
+        if header:
+            sizes, hidden, _, cost_name, dataset, n, _ = header.groups()
+            n_train, description = int(n), f"{sizes}, {hidden}, {cost_name} cost, {dataset}"
+            continue
+        m = _EPOCH_LINE.search(line)
+        if not m or ("cost" not in m.group(3) and "accuracy" not in m.group(3)):
+            continue
+        epoch, rest = int(m.group(1)), m.group(3)
+        if epoch <= last:       # a new run appended to the file: it continues the network
+            offset += last
+        last = epoch
+        epochs.append(offset + epoch)
+        n_trains.append(n_train)
+        for key, pattern in _FIELDS.items():
+            found = pattern.search(rest)
+            values[key].append(_number(found.group(1)) if found else math.nan)
+    if not epochs:
+        raise RunLogError(f"{name}: not a training log: no CSV header and no lines like "
+                          f"'epoch 1/10  train cost ...'")
+    arrays = {k: np.array(v, float) for k, v in values.items()}
+    arrays["test_accuracy"] /= 100
+    seconds = np.cumsum(arrays["seconds"]) if not np.any(np.isnan(arrays["seconds"])) else None
+    samples = None
+    if all(n is not None for n in n_trains):
+        samples = np.cumsum(np.array(n_trains, float)) if _contiguous(epochs) else None
+    return Run(name, "terminal", np.array(epochs, float), samples, seconds, None,
+               _present(arrays["train_cost"]), _present(arrays["test_cost"]),
+               _present(arrays["test_accuracy"]), cost_name, description)
+
+
+def _contiguous(epochs) -> bool:
+    """Whether the epochs run 1, 2, 3, ... with no gap (then samples add up exactly)."""
+    return list(epochs) == list(range(1, len(epochs) + 1))
+
+
+def _present(a: np.ndarray) -> np.ndarray | None:
+    return None if np.all(np.isnan(a)) else a

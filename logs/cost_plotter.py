@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Train and test cost over training, one colour per run, from the trainer's logs.
+
+Drop one or more logs on this script (or pass their paths): the CSV logs the trainer writes to
+logs/, or its terminal output saved to a text file. Train cost is drawn solid, test cost dashed.
+
+    python logs/cost_plotter.py LOG [LOG ...] [--x epochs|samples|seconds] [--log]
+        [--out FILE.png]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Let this script find basicnet/ whether it is run from the project root or from logs/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from basicnet import plots, runlog  # noqa: E402
+
+
+def main(argv=None) -> int:
+    p = plots.parser("Train and test cost over training, one colour per run.",
+                     "training logs: the trainer's CSV logs or its saved terminal output")
+    p.add_argument("--x", choices=runlog.X_AXES, default="epochs",
+                   help="x axis: epochs (default), training samples seen or training seconds")
+    p.add_argument("--log", action="store_true", help="logarithmic cost axis")
+    args = p.parse_args(argv)
+
+    def read(path):
+        run = runlog.read(path)
+        if run.train_cost is None and run.test_cost is None:
+            raise runlog.RunLogError(f"{path}: the log holds no cost")
+        run.x(args.x)  # raises, naming the file, when this log cannot give that axis
+        return run
+
+    return plots.run_script(args, read, runlog.RunLogError,
+                            lambda runs, fig: plots.cost_figure(runs, args.x, fig, args.log))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,387 @@
+"""The plotting scripts: figures hold exactly the files' numbers, bad files are named and skipped,
+pictures are written headless. Figures are read back through matplotlib's artists."""
+
+import csv
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.patches import StepPatch
+from PIL import Image
+
+import mlp_sigmoid_emnist
+from basicnet import netfile, plots, runlog
+from basicnet.network import Network
+from basicnet.training import CsvLog, EpochDone, Evaluation
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def load_script(relpath):
+    spec = importlib.util.spec_from_file_location(Path(relpath).stem, ROOT / relpath)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hist_script = load_script("weightsbiases_hist.py")
+percent_script = load_script("logs/percent_plotter.py")
+cost_script = load_script("logs/cost_plotter.py")
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+def make_net(path, sizes, seed, hidden="sigmoid", drift=0.0, accuracy=0.9123, dataset="mnist"):
+    """A network as Network.create makes it, moved a little as training would, saved."""
+    rng = np.random.default_rng(seed)
+    net = Network.create(sizes, rng, hidden)
+    for W, b in zip(net.W, net.b):
+        W += drift * rng.standard_normal(W.shape).astype(np.float32)
+        b += drift * rng.standard_normal(b.shape).astype(np.float32)
+    netfile.save(path, netfile.NetFile(net, dataset=dataset, test_accuracy=accuracy,
+                                       epochs_trained=3))
+    return netfile.load(path)
+
+
+def epoch_event(epoch, train_cost, test_cost, accuracy, seconds, n_train=60000):
+    test = Evaluation(accuracy, round(accuracy * 10000), 10000, test_cost, np.zeros((10, 10)))
+    return EpochDone(epoch, epoch, epoch * n_train, train_cost, test, 0.1, seconds,
+                     seconds * epoch, n_train / seconds)
+
+
+def write_csv_log(path, rows):
+    log = CsvLog(path)
+    for e in rows:
+        log.write(e)
+    log.close()
+    return path
+
+
+@pytest.fixture
+def csv_log(tmp_path):
+    return write_csv_log(tmp_path / "run-a.csv", [
+        epoch_event(1, 0.2829, 0.1592, 0.9518, 1.5),
+        epoch_event(2, 0.1264, 0.1067, 0.9660, 1.25),
+        epoch_event(3, 0.0880, 0.0924, 0.9714, 1.0)])
+
+
+def csv_columns(path):
+    """The log read back independently of runlog: column name -> floats."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+TERMINAL = (
+    "network 784-100-10 (sigmoid hidden, softmax output, cross-entropy cost), mnist: "
+    "60000 training and 10000 test images\n"
+    "epoch 1/3:  40%|####      | 750/1875 [00:00<00:01, 900.00batch/s]\r"
+    "epoch 1/3  train cost 0.2829  test cost 0.1592  test accuracy 95.18%  35.79 s  "
+    "1,677 samples/s\n"
+    "epoch 2/3  train cost 0.1264  test cost 0.1067  test accuracy 96.60%  27.96 s  "
+    "2,146 samples/s\n"
+    "epoch 3/3  train cost 0.0880  test cost 0.0924  test accuracy 97.14%  24.51 s  "
+    "2,448 samples/s\n"
+    "log: logs/x.csv\nsaved: networks/x.npz\ntest accuracy: 97.14% (9714/10000)\n")
+
+
+def lines_by_gid(fig):
+    return {line.get_gid(): line for ax in fig.axes for line in ax.get_lines() if line.get_gid()}
+
+
+def steps_by_gid(ax):
+    return {p.get_gid(): p for p in ax.patches if isinstance(p, StepPatch) and p.get_gid()}
+
+
+# --- histograms ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu"])
+def test_initial_std_is_the_one_network_create_draws_with(hidden):
+    net = Network.create([2000, 300], np.random.default_rng(0), hidden)
+    assert net.W[0].std() == pytest.approx(plots.init_std(2000, hidden), rel=0.01)
+
+
+def test_pooled_histograms_hold_numpys_counts_for_every_network(tmp_path):
+    a = make_net(tmp_path / "a.npz", [784, 30, 10], 1, drift=0.02)
+    b = make_net(tmp_path / "b.npz", [784, 16, 16, 10], 2, drift=0.05)
+    nets = [plots.Named("a", a), plots.Named("b", b)]
+    fig = plots.histogram_figure(nets)
+    weights_ax, biases_ax = fig.axes
+    for ax, kind in ((weights_ax, "weights"), (biases_ax, "biases")):
+        steps = steps_by_gid(ax)
+        for named in nets:
+            params = named.nf.net.W if kind == "weights" else named.nf.net.b
+            values = np.concatenate([p.ravel() for p in params])
+            density, edges, _ = steps[f"{kind}:{named.label}"].get_data()
+            counts, numpy_edges = np.histogram(values, bins=edges)
+            assert np.array_equal(edges, numpy_edges)
+            assert counts.sum() == values.size   # the bins span every value
+            np.testing.assert_allclose(density * values.size * np.diff(edges), counts,
+                                       rtol=1e-9, atol=1e-9)
+
+
+def test_per_layer_histograms_and_initial_normal(tmp_path):
+    nf = make_net(tmp_path / "a.npz", [784, 50, 10], 3)
+    fig = plots.histogram_figure([plots.Named("a", nf)], biases=False, per_layer=True)
+    assert len(fig.axes) == 2                  # one row per layer, no bias column
+    for l, ax in enumerate(fig.axes):
+        density, edges, _ = steps_by_gid(ax)["weights:a"].get_data()
+        np.testing.assert_allclose(density, np.histogram(nf.net.W[l], bins=edges,
+                                                         density=True)[0])
+        # the dashed curve is N(0, 1/n_in): its peak is 1 / (σ √(2π)) with σ = 1/√n_in
+        init = [line for line in ax.get_lines() if line.get_gid() == "init"]
+        assert len(init) == 1
+        sigma = 1 / np.sqrt(nf.net.sizes[l])
+        assert init[0].get_ydata().max() == pytest.approx(1 / (sigma * np.sqrt(2 * np.pi)),
+                                                          rel=1e-3)
+        # an untrained layer matches its initial distribution: the histogram hugs the curve
+        centres = (edges[:-1] + edges[1:]) / 2
+        inside = np.abs(centres) < 2 * sigma
+        expected = np.interp(centres[inside], init[0].get_xdata(), init[0].get_ydata())
+        assert np.abs(density[inside] - expected).mean() < 0.15 * expected.mean()
+
+
+def test_pooled_initial_curve_is_the_mixture_of_the_layers(tmp_path):
+    nf = make_net(tmp_path / "a.npz", [784, 100, 10], 4)
+    fig = plots.histogram_figure([plots.Named("a", nf)], biases=False)
+    (init,) = [line for line in fig.axes[0].get_lines() if line.get_gid() == "init"]
+    n0, n1 = 784 * 100, 100 * 10
+    peak = (n0 * np.sqrt(784) + n1 * np.sqrt(100)) / (n0 + n1) / np.sqrt(2 * np.pi)
+    assert init.get_ydata().max() == pytest.approx(peak, rel=1e-3)
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+def test_csv_log_reads_back_exactly(csv_log):
+    run = runlog.read(csv_log)
+    cols = csv_columns(csv_log)
+    for key in ("train_cost", "test_cost", "test_accuracy", "learning_rate"):
+        np.testing.assert_array_equal(getattr(run, key), cols[key])
+    np.testing.assert_array_equal(run.x("epochs"), cols["epoch"])
+    np.testing.assert_array_equal(run.x("samples"), cols["samples_seen"])
+    np.testing.assert_array_equal(run.x("seconds"), cols["elapsed_s"])
+
+
+@pytest.mark.parametrize("x, column", [("epochs", "epoch"), ("samples", "samples_seen"),
+                                       ("seconds", "elapsed_s")])
+def test_curves_hold_exactly_the_logs_values(csv_log, tmp_path, x, column):
+    other = write_csv_log(tmp_path / "run-b.csv", [epoch_event(4, 0.5, 0.4, 0.88, 2.0),
+                                                   epoch_event(5, 0.3, 0.35, 0.9, 2.0)])
+    runs = [runlog.read(csv_log), runlog.read(other)]
+    acc_lines = lines_by_gid(plots.accuracy_figure(runs, x))
+    cost_lines = lines_by_gid(plots.cost_figure(runs, x))
+    for path in (csv_log, other):
+        cols = csv_columns(path)
+        for lines, key in ((acc_lines, "test_accuracy"), (cost_lines, "train_cost"),
+                           (cost_lines, "test_cost")):
+            line = lines[f"{path}:{key}"]
+            np.testing.assert_array_equal(line.get_xdata(), cols[column])
+            np.testing.assert_array_equal(line.get_ydata(), cols[key])
+    assert len(acc_lines) == 2 and len(cost_lines) == 4   # one line per run (and cost kind)
+
+
+def test_terminal_output_parses(tmp_path):
+    path = tmp_path / "run.txt"
+    path.write_text(TERMINAL)
+    run = runlog.read(path)
+    assert run.kind == "terminal" and run.cost_name == "cross-entropy"
+    np.testing.assert_array_equal(run.epoch, [1, 2, 3])
+    np.testing.assert_array_equal(run.train_cost, [0.2829, 0.1264, 0.0880])
+    np.testing.assert_array_equal(run.test_cost, [0.1592, 0.1067, 0.0924])
+    np.testing.assert_allclose(run.test_accuracy, [0.9518, 0.9660, 0.9714])
+    np.testing.assert_allclose(run.x("seconds"), [35.79, 35.79 + 27.96, 35.79 + 27.96 + 24.51])
+    np.testing.assert_array_equal(run.x("samples"), [60000, 120000, 180000])
+
+
+def test_terminal_output_of_a_continued_run_continues_the_curve(tmp_path):
+    path = tmp_path / "run.txt"
+    path.write_text(TERMINAL + TERMINAL.replace("0.2829", "0.0700"))
+    run = runlog.read(path)
+    np.testing.assert_array_equal(run.epoch, [1, 2, 3, 4, 5, 6])
+    assert run.train_cost[3] == 0.07
+    assert run.x("samples")[-1] == 6 * 60000
+
+
+def test_terminal_output_without_its_first_line_has_no_samples_axis(tmp_path):
+    path = tmp_path / "pasted.txt"
+    path.write_text(TERMINAL.split("\n", 1)[1])
+    run = runlog.read(path)
+    np.testing.assert_array_equal(run.x("epochs"), [1, 2, 3])
+    with pytest.raises(runlog.RunLogError, match="pasted.txt.*samples"):
+        run.x("samples")
+
+
+def test_what_the_trainer_prints_parses(tmp_path, capsys):
+    """Guards the trainer's progress() format and this parser against drifting apart."""
+    events = [epoch_event(1, 0.2829, 0.1592, 0.9518, 1.5),
+              epoch_event(2, 0.1264, 0.1067, 0.966, 1.25)]
+    list(mlp_sigmoid_emnist.progress(iter(events), 2))
+    path = tmp_path / "out.txt"
+    path.write_text(capsys.readouterr().out)
+    run = runlog.read(path)
+    np.testing.assert_array_equal(run.epoch, [1, 2])
+    np.testing.assert_allclose(run.train_cost, [0.2829, 0.1264], atol=5e-5)
+    np.testing.assert_allclose(run.test_cost, [0.1592, 0.1067], atol=5e-5)
+    np.testing.assert_allclose(run.test_accuracy, [0.9518, 0.966], atol=5e-5)
+    np.testing.assert_allclose(run.x("seconds"), [1.5, 2.75], atol=5e-3)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "not a training log"),
+    (b"hello\nworld\n", "not a training log"),
+    (b"PK\x03\x04\x00\x00binary", "binary"),
+    (b"epoch,samples_seen,elapsed_s,learning_rate,train_cost,test_cost,test_accuracy\n",
+     "no epochs"),
+    (b"epoch,train_cost\n1,0.5\n2,lots\n", "line 3"),
+])
+def test_unreadable_logs_are_named(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(runlog.RunLogError, match=f"bad.csv.*{message}"):
+        runlog.read(path)
+
+
+# --- the scripts ---------------------------------------------------------------------------
+
+def assert_png(path, min_bytes=15_000, max_bytes=400_000):
+    data = Path(path).read_bytes()
+    assert data[:8] == PNG_MAGIC
+    assert min_bytes < len(data) < max_bytes
+    with Image.open(path) as im:
+        assert im.width >= 600 and im.height >= 400
+
+
+def test_histogram_script_names_bad_files_and_plots_the_rest(tmp_path, capsys):
+    make_net(tmp_path / "good.npz", [784, 20, 10], 5, drift=0.03)
+    make_net(tmp_path / "other.npz", [784, 20, 10], 6, drift=0.01)
+    (tmp_path / "corrupt.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "hist.png"
+    status = hist_script.main([str(tmp_path / "good.npz"), str(tmp_path / "corrupt.npz"),
+                               str(tmp_path / "missing.npz"), str(tmp_path / "other.npz"),
+                               "--per-layer", "--out", str(out)])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 1
+    assert len(err) == 2
+    assert err[0].startswith("error: ") and "corrupt.npz" in err[0]
+    assert err[1].startswith("error: ") and "missing.npz" in err[1]
+    assert_png(out)
+
+
+def test_histogram_switches(tmp_path, capsys):
+    assert hist_script.SHOW_WEIGHTS is True and hist_script.SHOW_BIASES is True
+    make_net(tmp_path / "a.npz", [784, 20, 10], 7)
+    status = hist_script.main([str(tmp_path / "a.npz"), "--no-weights", "--no-biases",
+                               "--out", str(tmp_path / "x.png")])
+    assert status == 2 and not (tmp_path / "x.png").exists()
+    assert capsys.readouterr().err.startswith("error: nothing to plot")
+    nf = netfile.load(tmp_path / "a.npz")
+    fig = plots.histogram_figure([plots.Named("a", nf)], weights=False)
+    assert [ax.get_xlabel() for ax in fig.axes] == ["bias"]
+
+
+def test_log_scripts_write_pictures(csv_log, tmp_path, capsys):
+    terminal = tmp_path / "run.txt"
+    terminal.write_text(TERMINAL)
+    for script, name in ((percent_script, "percent.png"), (cost_script, "cost.png")):
+        out = tmp_path / name
+        assert script.main([str(csv_log), str(terminal), "--x", "seconds",
+                            "--out", str(out)]) == 0
+        assert_png(out)
+    assert capsys.readouterr().err == ""
+
+
+def test_log_scripts_name_a_log_that_lacks_the_asked_axis(csv_log, tmp_path, capsys):
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text(TERMINAL.split("\n", 1)[1])
+    out = tmp_path / "cost.png"
+    assert cost_script.main([str(csv_log), str(pasted), "--x", "samples",
+                             "--out", str(out)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "pasted.txt" in err[0]
+    assert_png(out)
+
+
+def test_out_never_replaces_an_input_or_writes_an_unknown_format(csv_log, tmp_path, capsys):
+    before = csv_log.read_bytes()
+    assert percent_script.main([str(csv_log), "--out", str(csv_log)]) == 2
+    assert percent_script.main([str(csv_log), "--out", str(tmp_path / "x.txt")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+    assert csv_log.read_bytes() == before and not (tmp_path / "x.txt").exists()
+
+
+def headless_env():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def test_script_runs_from_inside_logs_folder(csv_log, tmp_path):
+    """As people run it: a plain `python percent_plotter.py` inside logs/ (sys.path[0] is then
+    logs/, as it is for `python logs/percent_plotter.py` from the root), with no display."""
+    out = tmp_path / "p.png"
+    bad = tmp_path / "notes.txt"
+    bad.write_text("shopping list\n")
+    r = subprocess.run([sys.executable, "percent_plotter.py", str(csv_log), str(bad),
+                        "--out", str(out)], cwd=ROOT / "logs", env=headless_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines() == [f"error: {bad}: not a training log: no CSV header and "
+                                     f"no lines like 'epoch 1/10  train cost ...'"]
+    assert_png(out)
+
+
+def test_nothing_readable_exits_2_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "c.png"
+    (tmp_path / "a.txt").write_text("shopping list\n")
+    assert cost_script.main([str(tmp_path / "a.txt"), str(tmp_path / "b.csv"),
+                             "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[:2] for line in err] == [["error", f" {tmp_path / 'a.txt'}"],
+                                                     ["error", f" {tmp_path / 'b.csv'}"]]
+    assert not out.exists()
+
+
+def test_no_display_and_no_out_says_so(csv_log):
+    r = subprocess.run([sys.executable, "weightsbiases_hist.py", str(csv_log)], cwd=ROOT,
+                       env=headless_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert len(r.stderr.splitlines()) == 1
+    assert r.stderr.startswith("error: ") and "--out" in r.stderr
+
+
+def test_log_density_leaves_empty_bins_out_and_keeps_a_sane_range(tmp_path):
+    nf = make_net(tmp_path / "a.npz", [784, 30, 10], 8, drift=0.05)
+    fig = plots.histogram_figure([plots.Named("a", nf)], biases=False, log=True)
+    ax = fig.axes[0]
+    density, edges, _ = steps_by_gid(ax)["weights:a"].get_data()
+    values = np.concatenate([w.ravel() for w in nf.net.W])
+    expected = np.histogram(values, bins=edges, density=True)[0]
+    assert np.array_equal(np.isnan(density), expected == 0)
+    np.testing.assert_allclose(density[expected > 0], expected[expected > 0])
+    bottom, top = ax.get_ylim()
+    assert ax.get_yscale() == "log"
+    assert expected[expected > 0].min() / 10 < bottom < expected[expected > 0].min()
+    assert top > expected.max()
+
+
+def test_importing_opens_no_window_and_loads_no_pyplot():
+    code = ("import sys, basicnet.plots, basicnet.runlog, weightsbiases_hist; "
+            "print('matplotlib.pyplot' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=headless_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
+
+
+def test_a_display_with_a_backend_that_cannot_show_says_so(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib
+    monkeypatch.setitem(matplotlib.rcParams, "backend", "Agg")
+    problem = plots.display_problem()
+    assert problem and "agg" in problem.lower() and "--out" in problem
