@@ -28,11 +28,6 @@ import numpy as np
 from . import download as dl
 from .idx import DTYPES, GZIP_MAGIC, IdxError, read_idx
 
-try:  # ISA-L inflates about twice as fast as zlib, and the result is the same bytes
-    from isal import isal_zlib as inflating
-except ImportError:  # pragma: no cover - isal is in requirements.txt; zlib is the fallback
-    inflating = zlib
-
 IMAGE_SIDE = 28
 N_INPUTS = IMAGE_SIDE * IMAGE_SIDE
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -251,13 +246,13 @@ def _inflated(path: Path):
             while data := f.read(READ_CHUNK):
                 while data:
                     if inflate is None:  # start of a gzip member (a .gz may hold several)
-                        inflate = inflating.decompressobj(16 + zlib.MAX_WBITS)
+                        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
                     yield inflate.decompress(data, INFLATE_CHUNK)
                     if inflate.eof:
                         data, inflate = inflate.unused_data, None
                     else:
                         data = inflate.unconsumed_tail
-        except (zlib.error, inflating.error) as e:
+        except zlib.error as e:
             raise IdxError(f"{path}: corrupt gzip data ({e})") from None
         if inflate is not None:
             raise IdxError(f"{path}: truncated gzip data (the file ends mid-stream)")
