@@ -57,7 +57,10 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     if len(data) > expected:
         raise IdxError(f"{name}: {len(data) - expected} unexpected trailing bytes after "
                        f"shape {shape}")
-    array = np.frombuffer(data, dtype, offset=header).reshape(shape)
+    try:
+        array = np.frombuffer(data, dtype, offset=header).reshape(shape)
+    except ValueError:  # an empty array whose other sides are too big for numpy, e.g. (0, 2³¹, 2³¹)
+        raise IdxError(f"{name}: shape {shape} is too large for an array") from None
     return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 
 
