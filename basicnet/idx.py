@@ -59,7 +59,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
                        f"shape {shape}")
     try:
         array = np.frombuffer(data, dtype, offset=header).reshape(shape)
-    except ValueError:  # an empty array whose other sides are too big for numpy, e.g. (0, 2³¹, 2³¹)
+    except ValueError:  # no values, but sides numpy cannot describe, e.g. (0, 2³¹, 2³¹)
         raise IdxError(f"{name}: shape {shape} is too large for an array") from None
     return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 
