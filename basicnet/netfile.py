@@ -151,20 +151,25 @@ def load(path) -> NetFile:
     """Read and validate a network file; raises NetFileError for anything unusable."""
     name = os.fspath(path)
     try:
-        z = np.load(path, allow_pickle=False)
+        f = open(path, "rb")  # opened here so that it is closed even when numpy gives up
     except FileNotFoundError:
         raise NetFileError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise NetFileError(f"{name}: is a folder, not a network file") from None
-    except (ValueError, *_DAMAGE) as e:
-        raise NetFileError(f"{name}: not a network file (.npz): {e}") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise NetFileError(f"{name}: not a network file (.npz)")
-    try:
-        with z:
-            return _parse(z, name)
-    except _DAMAGE as e:
-        raise NetFileError(f"{name}: damaged network file: {e}") from None
+    except OSError as e:
+        raise NetFileError(f"{name}: cannot read it ({e.strerror or e})") from None
+    with f:
+        try:
+            z = np.load(f, allow_pickle=False)
+        except (ValueError, *_DAMAGE) as e:
+            raise NetFileError(f"{name}: not a network file (.npz): {e}") from None
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise NetFileError(f"{name}: not a network file (.npz)")
+        try:
+            with z:
+                return _parse(z, name)
+        except _DAMAGE as e:
+            raise NetFileError(f"{name}: damaged network file: {e}") from None
 
 
 def _parse(z, name) -> NetFile:
