@@ -169,6 +169,10 @@ def main(argv=None) -> int:
         net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng,
                              cfg.activation, cfg.output)
         nf = netfile.NetFile(net, dataset=name, classes=data.classes)
+    if len(data.test_labels) == 0 or (len(data.train_labels) == 0 and not cfg.evaluate):
+        which = "test" if len(data.test_labels) == 0 else "training"
+        raise UsageError(f"the {name} {which} files hold no images; nothing to "
+                         f"{'test' if which == 'test' else 'train'} on")
     net = nf.net
     if net.sizes[0] != datasets.N_INPUTS or net.sizes[-1] != data.n_classes:
         raise UsageError(f"network {net.sizes} does not fit {name}: it needs "

@@ -101,12 +101,13 @@ def trained(tmp_path_factory, toy) -> Path:
 
 def test_short_run_on_real_mnist(mnist_dir, tmp_path):
     save, log = tmp_path / "nets" / "net.npz", tmp_path / "logs" / "run.csv"
+    # explicit settings, not the defaults (which are tuned elsewhere): 94.2-94.3 % for seeds 1-3
     r = trainer("--data-dir", mnist_dir, "--hidden", 30, "--epochs", 1, "--seed", 1,
-                "--save", save, "--log", log)
+                "--batch-size", 32, "--lr", 0.1, "--momentum", 0.9, "--save", save, "--log", log)
     m = _ok(r)
     percent, correct, total = float(m[1]), int(m[2]), int(m[3])
     assert total == 10000 and percent == pytest.approx(100 * correct / total, abs=0.005)
-    assert percent >= 90, "one epoch of MNIST should give well over 90%"
+    assert percent >= 92, "one epoch of MNIST gives 94%"
     assert f"saved: {save}" in r.stdout and f"log: {log}" in r.stdout
     assert re.search(r"^epoch 1/1 .*train cost .*test cost .*test accuracy .*samples/s",
                      r.stdout, re.M)
@@ -268,6 +269,16 @@ def _case_images_not_28x28(d, n):
     (d / "train-images-idx3-ubyte.gz").unlink()
     write_idx(d / "train-images-idx3-ubyte.gz", np.zeros((200, 20, 20), np.uint8))
     return [], ["train-images-idx3-ubyte.gz", "28"]
+
+
+def _case_no_training_images(d, n):
+    write_dataset(d, n_train=0, n_test=20)
+    return [], ["training", "no images"]
+
+
+def _case_no_test_images(d, n):
+    write_dataset(d, n_train=20, n_test=0)
+    return [], ["test", "no images"]
 
 
 def _case_network_text(d, n):
@@ -469,5 +480,41 @@ def test_ctrl_c_saves_and_exits_cleanly(toy, tmp_path):
     nf = netfile.load(save)
     # the signal came after epoch 3 was printed, possibly before it was counted
     assert 2 <= nf.epochs_trained < 100000
-    assert len(_rows(log)) == nf.epochs_trained
+    # a Ctrl+C can land between counting an epoch and logging it, never anywhere worse
+    assert nf.epochs_trained - 1 <= len(_rows(log)) <= nf.epochs_trained
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz", "run.csv"]
+
+
+# --- saving never loses or replaces a network ---------------------------------------------------
+
+def test_autosave_never_replaces_an_earlier_network(toy, tmp_path, monkeypatch, in_process):
+    """Two runs started in the same second get two files, not one overwritten."""
+    import mlp_sigmoid_emnist
+
+    monkeypatch.setattr(mlp_sigmoid_emnist, "NETWORKS_DIR", tmp_path / "networks")
+    monkeypatch.setattr(mlp_sigmoid_emnist, "LOGS_DIR", tmp_path / "logs")
+    monkeypatch.setattr(mlp_sigmoid_emnist.time, "strftime", lambda fmt: "20260101-000000")
+    first = tmp_path / "networks" / "mnist-784-16-10-20260101-000000.npz"
+    _ok(in_process("--data-dir", toy, "--hidden", 16, "--epochs", 1, "--seed", 1))
+    before = _digest(first)
+    r = in_process("--data-dir", toy, "--hidden", 16, "--epochs", 2, "--seed", 2)
+    _ok(r)
+    second = first.with_name(first.stem + "-2.npz")
+    assert f"saved: {second}" in r.stdout
+    assert _digest(first) == before
+    assert (netfile.load(first).epochs_trained, netfile.load(second).epochs_trained) == (1, 2)
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == \
+        ["mnist-784-16-10-20260101-000000-2.csv", "mnist-784-16-10-20260101-000000.csv"]
+
+
+def test_a_failing_save_is_one_error_line(toy, tmp_path, monkeypatch, in_process):
+    """A disk that fills up during training: a clear error, no half-written file."""
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(netfile.np, "savez", disk_full)
+    r = in_process("--data-dir", toy, "--hidden", 16, "--epochs", 1,
+                   "--save", tmp_path / "net.npz", "--log", tmp_path / "run.csv")
+    line = _error(r)
+    assert "could not save" in line and "No space left on device" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.csv"]
