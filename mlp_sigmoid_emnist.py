@@ -196,6 +196,8 @@ def main(argv=None) -> int:
             check_writable(save_path, False)
     log_path = Path(cfg.log) if cfg.log else unique_path(LOGS_DIR / f"{run}.csv")
     check_writable(log_path, cfg.overwrite, "--log")
+    if save_path is not None and save_path.resolve() == log_path.resolve():
+        raise UsageError(f"--save and --log both name {save_path}; the log would be lost")
 
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],

@@ -363,6 +363,10 @@ def _case_log_under_a_file(d, n):
     return ["--log", n.parent / "plain-file" / "run.csv"], ["plain-file"]
 
 
+def _case_save_and_log_same_file(d, n):
+    return ["--save", n, "--log", n], ["--save and --log"]
+
+
 def _case_evaluate_without_network(d, n):
     return ["--evaluate"], ["--evaluate", "network"]
 
