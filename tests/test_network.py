@@ -20,7 +20,7 @@ def _net(sizes, hidden, output, seed=0) -> Network:
     return net
 
 
-def _numeric_gradient(net, X, y, param, eps=1e-6):
+def _numeric_gradient(net, X, y, param, eps=1e-5):
     """Central differences of the mean cost with respect to every entry of `param`."""
     grad = np.zeros_like(param)
     for i in np.ndindex(param.shape):
@@ -52,8 +52,10 @@ def test_backward_matches_finite_differences(sizes, hidden, output):
         num_W = _numeric_gradient(net, X, y, net.W[l])
         num_b = _numeric_gradient(net, X, y, net.b[l])
         assert np.abs(num_W).max() > 1e-6, "a vanishing gradient would make the check vacuous"
-        assert _rel_error(dW[l], num_W) < 1e-7, f"dW[{l}]"
-        assert _rel_error(db[l], num_b) < 1e-7, f"db[{l}]"
+        # worst measured over all cases: 1e-8 (eps=1e-5 balances truncation and rounding);
+        # a missing σ' or 1/n anywhere gives more than 1e-3
+        assert _rel_error(dW[l], num_W) < 1e-6, f"dW[{l}]"
+        assert _rel_error(db[l], num_b) < 1e-6, f"db[{l}]"
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
