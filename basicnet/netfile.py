@@ -159,6 +159,17 @@ def load(path) -> NetFile:
     except OSError as e:
         raise NetFileError(f"{name}: cannot read it ({e.strerror or e})") from None
     with f:
+        # Look before numpy does: it takes any unknown content for a pickle and suggests
+        # loading it unsafely, which is no advice to give about a text file or an image.
+        head = f.read(6)
+        f.seek(0)
+        if not head:
+            raise NetFileError(f"{name}: the file is empty, not a network file")
+        if head.startswith(b"\x93NUMPY"):
+            raise NetFileError(f"{name}: holds a single numpy array (.npy), not a network "
+                               f"file (.npz)")
+        if not head.startswith(b"PK"):
+            raise NetFileError(f"{name}: not a network file (.npz): it is not a zip archive")
         try:
             z = np.load(f, allow_pickle=False)
         except (ValueError, *_DAMAGE) as e:
