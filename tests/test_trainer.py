@@ -350,6 +350,17 @@ def _case_save_under_a_file(d, n):
     return ["--save", n.parent / "plain-file" / "net.npz"], ["plain-file"]
 
 
+def _case_save_in_read_only_folder(d, n):
+    folder = n.parent / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if os.geteuid() == 0:  # root writes anywhere a mode forbids; sysfs refuses even root
+        folder = Path("/sys") if Path("/sys").is_dir() else n.parent / "plain-file"
+        if folder.name == "plain-file":
+            folder.write_text("x")
+    return ["--save", folder / "net.npz"], ["cannot write", str(folder)]
+
+
 def _case_save_is_a_folder(d, n):
     (n.parent / "folder.npz").mkdir()
     return ["--save", n.parent / "folder.npz"], ["folder.npz", "folder"]
