@@ -10,6 +10,7 @@ say --overwrite. The last line of a successful run reads 'test accuracy: 98.12% 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -29,6 +30,13 @@ LOGS_DIR = ROOT / "logs"
 
 class UsageError(ValueError):
     pass
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line like every other error: one line, status 2."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see --help)")
 
 
 @dataclass
@@ -64,7 +72,7 @@ class Config:
 
 def parse_args(argv=None) -> Config:
     d = Config()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description="Train and test a multilayer perceptron (plain numpy) on MNIST or EMNIST. "
                     "Pass a saved network (.npz) to continue training it.")
     p.add_argument("network", nargs="?", help="a saved network (.npz) to continue training")
@@ -110,8 +118,12 @@ def parse_args(argv=None) -> Config:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if any(h < 1 for h in cfg.hidden):
         p.error("--hidden sizes must be at least 1")
-    if cfg.lr <= 0:
-        p.error("--lr must be positive")
+    if not cfg.lr > 0 or not math.isfinite(cfg.lr):
+        p.error("--lr must be a positive number")
+    if not 0 <= cfg.momentum < 1:
+        p.error("--momentum must be at least 0 and less than 1")
+    if not 0 <= cfg.weight_decay < math.inf:
+        p.error("--weight-decay must be a number of at least 0")
     if cfg.no_download and cfg.download_only:
         p.error("--no-download and --download-only contradict each other")
     return cfg
@@ -130,11 +142,12 @@ def unique_path(path: Path) -> Path:
     return candidate
 
 
-def check_writable(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise UsageError(f"{path} exists; choose another --save path or add --overwrite")
+def check_writable(path: Path, overwrite: bool, flag: str = "--save") -> None:
+    """Refuse, before any training, a path that would be overwritten or cannot be written."""
     if path.is_dir():
         raise UsageError(f"{path} is a folder, not a file path")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -142,7 +155,7 @@ def check_writable(path: Path, overwrite: bool) -> None:
         probe.touch()
         probe.unlink()
     except OSError as e:
-        raise UsageError(f"cannot save to {path}: {e.strerror or e}") from None
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def prepare_network(cfg: Config, rng) -> netfile.NetFile:
@@ -172,6 +185,10 @@ def main(argv=None) -> int:
         net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng,
                              cfg.activation, cfg.output)
         nf = netfile.NetFile(net, dataset=name, classes=data.classes)
+    if len(data.test_labels) == 0 or (len(data.train_labels) == 0 and not cfg.evaluate):
+        which = "test" if len(data.test_labels) == 0 else "training"
+        raise UsageError(f"the {name} {which} files hold no images; nothing to "
+                         f"{'test' if which == 'test' else 'train'} on")
     net = nf.net
     if net.sizes[0] != datasets.N_INPUTS or net.sizes[-1] != data.n_classes:
         raise UsageError(f"network {net.sizes} does not fit {name}: it needs "
@@ -194,7 +211,9 @@ def main(argv=None) -> int:
             save_path = unique_path(NETWORKS_DIR / f"{run}.npz")
             check_writable(save_path, False)
     log_path = Path(cfg.log) if cfg.log else unique_path(LOGS_DIR / f"{run}.csv")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(log_path, cfg.overwrite, "--log")
+    if save_path is not None and save_path.resolve() == log_path.resolve():
+        raise UsageError(f"--save and --log both name {save_path}; the log would be lost")
 
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
@@ -211,6 +230,8 @@ def main(argv=None) -> int:
                 log.write(event)
     except KeyboardInterrupt:
         say("\ninterrupted")
+        # save before testing: a second Ctrl+C during the test must not lose the network
+        finish(nf, save_path, quiet=True)
     except Diverged as e:
         finish(nf, save_path)
         raise UsageError(str(e)) from None
@@ -225,9 +246,15 @@ def main(argv=None) -> int:
     return 0
 
 
-def finish(nf: netfile.NetFile, save_path: Path | None) -> None:
-    if save_path is not None:
+def finish(nf: netfile.NetFile, save_path: Path | None, quiet: bool = False) -> None:
+    if save_path is None:
+        return
+    try:
         netfile.save(save_path, nf)
+    except OSError as e:  # e.g. the disk filled up during training
+        raise UsageError(f"could not save the network to {save_path}: "
+                         f"{e.strerror or e}") from None
+    if not quiet:
         say(f"saved: {save_path}")
 
 
@@ -257,13 +284,24 @@ def progress(events, epochs: int):
 
 def cli() -> int:
     try:
-        return main()
+        # Divergence is detected from NaN/inf costs and weights and reported in one line;
+        # numpy's overflow warnings on the way there would only bury that line.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return main()
     except (UsageError, datasets.DatasetError, netfile.NetFileError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(str(e))
+    except OSError as e:  # a file that cannot be read: no permission, a folder, a device error
+        where = f"{e.filename}: " if e.filename else ""
+        return fail(f"{where}{e.strerror or e}")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def fail(message: str) -> int:
+    """Print the one-line error every bad input ends with; status 2."""
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ sizes, then the values, big-endian, C order. Nothing else may follow.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -47,14 +48,19 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         raise IdxError(f"{name}: header announces {ndim} dimensions but the file ends first")
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = np.dtype(DTYPES[code])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python ints: numpy's int64 product wraps round (65536**4 == 0) and would let a bogus
+    # header pass the length check.
+    expected = header + math.prod(shape) * dtype.itemsize
     if len(data) < expected:
         raise IdxError(f"{name}: truncated: shape {shape} needs {expected} bytes, "
                        f"file has {len(data)}")
     if len(data) > expected:
         raise IdxError(f"{name}: {len(data) - expected} unexpected trailing bytes after "
                        f"shape {shape}")
-    array = np.frombuffer(data, dtype, offset=header).reshape(shape)
+    try:
+        array = np.frombuffer(data, dtype, offset=header).reshape(shape)
+    except ValueError:  # no values, but sides numpy cannot describe, e.g. (0, 2³¹, 2³¹)
+        raise IdxError(f"{name}: shape {shape} is too large for an array") from None
     return array if dtype.itemsize == 1 else array.astype(dtype.newbyteorder("="))
 
 

@@ -21,8 +21,9 @@ Saving writes a temporary file in the destination folder and renames it over the
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,12 @@ FORMAT_VERSION = 1
 
 class NetFileError(ValueError):
     """A network file that cannot be used; the message names the file and the fault."""
+
+
+# What zipfile, zlib and numpy raise for a damaged archive or member. NotImplementedError and
+# RuntimeError are how zipfile reports flags (encryption, odd compression) set by a flipped bit.
+_DAMAGE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError,
+           MemoryError)
 
 
 @dataclass
@@ -71,7 +78,10 @@ def save(path, nf: NetFile) -> None:
             arrays[f"vW{l}"] = vW.astype(np.float32)
             arrays[f"vb{l}"] = vb.astype(np.float32)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".saving-", suffix=".npz.tmp", dir=folder)
+    tmp = os.path.join(folder, f".saving-{secrets.token_hex(6)}.npz.tmp")
+    # os.open rather than mkstemp: mkstemp makes the file 0600, which the rename would keep;
+    # 0666 here lets the umask decide, as for any file the user writes.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -84,13 +94,21 @@ def save(path, nf: NetFile) -> None:
         raise
 
 
-def _get(z, key, name):
+def _get(z, key, name) -> np.ndarray:
     if key not in z.files:
         raise NetFileError(f"{name}: missing array '{key}'")
     try:
-        return z[key]
-    except ValueError:  # raised for object arrays when allow_pickle=False
-        raise NetFileError(f"{name}: array '{key}' holds pickled objects; refusing to load it")
+        value = z[key]
+    except ValueError as e:
+        if "allow_pickle" in str(e):  # numpy refusing to unpickle an object array
+            raise NetFileError(f"{name}: array '{key}' holds pickled objects; "
+                               f"refusing to load it") from None
+        raise NetFileError(f"{name}: array '{key}' is damaged ({e})") from None
+    except _DAMAGE as e:
+        raise NetFileError(f"{name}: array '{key}' is damaged ({e})") from None
+    if not isinstance(value, np.ndarray):  # a zip member that is not .npy comes back as bytes
+        raise NetFileError(f"{name}: '{key}' is not a numpy array")
+    return value
 
 
 def _string(z, key, name, choices=None) -> str:
@@ -112,6 +130,13 @@ def _scalar(z, key, name, kind, default=None):
     return value.item()
 
 
+def _count(z, key, name, default=None) -> int:
+    value = int(_scalar(z, key, name, "iu", default))
+    if value < 0:
+        raise NetFileError(f"{name}: '{key}' is {value}; it cannot be negative")
+    return value
+
+
 def _matrix(z, key, name, shape):
     value = _get(z, key, name)
     if value.shape != shape or value.dtype.kind != "f":
@@ -126,20 +151,36 @@ def load(path) -> NetFile:
     """Read and validate a network file; raises NetFileError for anything unusable."""
     name = os.fspath(path)
     try:
-        z = np.load(path, allow_pickle=False)
+        f = open(path, "rb")  # opened here so that it is closed even when numpy gives up
     except FileNotFoundError:
         raise NetFileError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise NetFileError(f"{name}: is a folder, not a network file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise NetFileError(f"{name}: not a network file (.npz): {e}") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise NetFileError(f"{name}: not a network file (.npz)")
-    try:
-        with z:
-            return _parse(z, name)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise NetFileError(f"{name}: damaged network file: {e}") from None
+    except OSError as e:
+        raise NetFileError(f"{name}: cannot read it ({e.strerror or e})") from None
+    with f:
+        # Look before numpy does: it takes any unknown content for a pickle and suggests
+        # loading it unsafely, which is no advice to give about a text file or an image.
+        head = f.read(6)
+        f.seek(0)
+        if not head:
+            raise NetFileError(f"{name}: the file is empty, not a network file")
+        if head.startswith(b"\x93NUMPY"):
+            raise NetFileError(f"{name}: holds a single numpy array (.npy), not a network "
+                               f"file (.npz)")
+        if not head.startswith(b"PK"):
+            raise NetFileError(f"{name}: not a network file (.npz): it is not a zip archive")
+        try:
+            z = np.load(f, allow_pickle=False)
+        except (ValueError, *_DAMAGE) as e:
+            raise NetFileError(f"{name}: not a network file (.npz): {e}") from None
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise NetFileError(f"{name}: not a network file (.npz)")
+        try:
+            with z:
+                return _parse(z, name)
+        except _DAMAGE as e:
+            raise NetFileError(f"{name}: damaged network file: {e}") from None
 
 
 def _parse(z, name) -> NetFile:
@@ -165,7 +206,7 @@ def _parse(z, name) -> NetFile:
                         vb=[_matrix(z, f"vb{l}", name, (o,)) for l, (i, o) in enumerate(pairs)])
     accuracy = float(_scalar(z, "test_accuracy", name, "f"))
     return NetFile(net=net, dataset=_string(z, "dataset", name), classes=[str(c) for c in classes],
-                   epochs_trained=int(_scalar(z, "epochs_trained", name, "iu")),
+                   epochs_trained=_count(z, "epochs_trained", name),
                    test_accuracy=accuracy,
-                   samples_seen=int(_scalar(z, "samples_seen", name, "iu", default=0)),
+                   samples_seen=_count(z, "samples_seen", name, default=0),
                    optimizer=optimizer)

@@ -48,7 +48,8 @@ def _relu(z, out=None):
 
 def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Row-wise softmax; subtracting the row maximum keeps every exp(·) ≤ 1."""
-    out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    with np.errstate(over="ignore"):  # z - max may reach -inf near the float limit: exp gives 0
+        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
     return out

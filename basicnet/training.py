@@ -122,6 +122,12 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             cost_sum += cost
             samples_seen += len(idx)
             yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr)
+        if not all(np.isfinite(p).all() for p in net.W + net.b):
+            # the epoch's last update overflowed, and no later batch cost will show it
+            net.W, net.b = good[0].W, good[0].b
+            optimizer.vW, optimizer.vb = good[1], good[2]
+            raise Diverged(f"training diverged in epoch {epoch} (the weights overflowed); "
+                           f"kept the weights from before that epoch; try a smaller --lr")
         seconds = time.perf_counter() - started
         elapsed += seconds
         test = evaluate(net, data.test_images, data.test_labels, data.n_classes)

@@ -1,9 +1,18 @@
 """Shared fixtures: the real MNIST from ../shared (CI has it) and small IDX datasets made here."""
 
 import os
+import sys
 from pathlib import Path
 
-import numpy as np
+# Tests check behaviour, not speed. On a small machine shared with other work, BLAS threads
+# fighting over the cores make the small matrix products of these tests 5-10 times slower
+# (measured: one MNIST epoch of 784-100-10 takes 2.8 s on one thread, 16 s on two), so the
+# suite runs on one thread unless told otherwise. This must happen before numpy is imported;
+# subprocesses started by the tests inherit it.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 from basicnet import datasets, idx
