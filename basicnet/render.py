@@ -198,15 +198,19 @@ def blit_array(surface: pygame.Surface, rgb: np.ndarray, rect, smooth: bool | No
     h, w = rgb.shape[:2]
     if keep_aspect:
         k = min(rect.width / w, rect.height / h)
-        # whole-number enlargement when possible: every source pixel the same size on screen
-        if k >= 1:
-            k = math.floor(k)
         size = (max(1, round(w * k)), max(1, round(h * k)))
     else:
         size = rect.size
     target = pygame.Rect((0, 0), size)
     target.center = rect.center
-    surface.blit(array_to_surface(rgb, size, smooth), target)
+    k = min(size[0] / w, size[1] / h)
+    if smooth is None and 1 < k < 4 and k != int(k):
+        # 1.9x by nearest neighbour makes every other pixel twice as wide: enlarge by a whole
+        # number first (crisp), then shrink the little rest smoothly (even)
+        big = array_to_surface(rgb, (w * math.ceil(k), h * math.ceil(k)), smooth=False)
+        surface.blit(pygame.transform.smoothscale(big, size), target)
+    else:
+        surface.blit(array_to_surface(rgb, size, smooth), target)
     return target
 
 
@@ -221,11 +225,35 @@ def gray_image(pixels: np.ndarray, side: int) -> np.ndarray:
 
 # --- text --------------------------------------------------------------------------------------
 
+def _font_file(bold: bool) -> str | None:
+    """DejaVu Sans from matplotlib (a requirement anyway), found without importing it:
+    crisper than pygame's bundled freesansbold at small sizes. None: use pygame's."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "mpl-data", "fonts", "ttf",
+                            "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+# pygame's default font draws a "size 18" about as tall as DejaVu Sans at 13; sizes given to
+# `font` follow pygame's convention, so a missing DejaVu changes the look, not the layout.
+DEJAVU_SIZE = 0.72
+
+
 @lru_cache(maxsize=32)
 def font(size: int, bold: bool = False) -> pygame.font.Font:
-    """pygame's bundled font at `size` px, made once: creating a Font reads the file."""
+    """A font at `size` (pygame's default-font convention), made once: making a Font reads
+    the file."""
     if not pygame.font.get_init():
         pygame.font.init()
+    path = _font_file(bold)
+    if path is not None:
+        return pygame.font.Font(path, max(6, round(size * DEJAVU_SIZE)))
     f = pygame.font.Font(None, size)
     f.set_bold(bold)
     return f
@@ -253,13 +281,20 @@ def text_size(s: str, size: int = 18, bold: bool = False) -> tuple[int, int]:
 # --- layers ------------------------------------------------------------------------------------
 
 def layer_cells(n: int, rect, max_cell: int = 26) -> list[pygame.Rect]:
-    """Square cells for n neurons inside `rect`: one column when they fit at a readable size,
-    else a grid filled column by column (so 800 neurons still fit a narrow strip)."""
+    """Cells for n neurons inside `rect`: one column (squares, or thin bars when there are
+    many) when each gets at least 3 px, else a grid of squares filled column by column, so
+    800 neurons still fit a narrow strip."""
     rect = pygame.Rect(rect)
+    if rect.height / n >= 3:
+        # one column, as in the textbook pictures; below square size the cells become bars
+        h = min(rect.height / n, max_cell)
+        w = min(rect.width, max(h, 20), max_cell)
+        pad = 1 if h >= 4 else 0
+        y0 = rect.centery - n * h / 2
+        return [pygame.Rect(round(rect.centerx - w / 2), round(y0 + i * h), round(w),
+                            max(1, round(y0 + (i + 1) * h) - round(y0 + i * h) - pad))
+                for i in range(n)]
     rows, cols = grid_shape(n, rect.width, rect.height)
-    # prefer a single tall column while cells stay at least 6 px
-    if rect.height / n >= 6:
-        rows, cols = n, 1
     size = min(rect.width / cols, rect.height / rows, max_cell)
     pad = 1 if size >= 4 else 0
     x0 = rect.centerx - cols * size / 2
@@ -284,7 +319,7 @@ def draw_activations(surface: pygame.Surface, cells: list[pygame.Rect], values: 
     bias_colours = diverging(biases, bias_scale) if biases is not None else None
     for i, r in enumerate(cells):
         surface.fill(tuple(int(c) for c in colours[i]), r)
-        if bias_colours is not None and r.width >= 6:
+        if bias_colours is not None and r.width >= 8:
             strip = pygame.Rect(r.left, r.top, max(2, r.width // 5), r.height)
             surface.fill(tuple(int(c) for c in bias_colours[i]), strip)
     if highlight is not None and 0 <= highlight < len(cells):
@@ -379,8 +414,9 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
     fh = text_size("0", size)[1]
     if title:
         text(surface, title, (rect.left + 8, rect.top + 5), size + 1, TEXT, bold=True)
-    plot = pygame.Rect(rect.left + 44, rect.top + fh + 12, rect.width - 54,
-                       rect.height - 2 * fh - 20)
+    legend = [s for s in series if s[3]]
+    top = rect.top + fh + 12 + (fh if legend else 0)
+    plot = pygame.Rect(rect.left + 48, top, rect.width - 60, rect.bottom - fh - 10 - top)
     if plot.width < 10 or plot.height < 10:
         return
     xs_all = [x for s in series for x in np.asarray(s[0], np.float64).ravel()]
@@ -401,8 +437,8 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
         x = _points([t], [y_range[0]], x_range, y_range, plot)[0][0]
         text(surface, f"{t:g}", (x, plot.bottom + 3), size - 2, DIM, "midtop")
     if x_label:
-        text(surface, x_label, (plot.right, rect.bottom - 3), size - 2, DIM, "bottomright")
-    legend_x = rect.right - 8
+        text(surface, x_label, (rect.left + 8, rect.bottom - 4), size - 2, DIM, "bottomleft")
+    legend_x = plot.right
     for xs, ys, colour, label in reversed(series):
         pts = _points(xs, ys, x_range, y_range, plot)
         if len(pts) >= 2:
@@ -411,5 +447,6 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
         for p in pts[-1:]:
             pygame.draw.circle(surface, colour, p, 3)
         if label:
-            r = text(surface, label, (legend_x, rect.top + 6), size - 1, colour, "topright")
-            legend_x = r.left - 12
+            r = text(surface, label, (legend_x, plot.top - 4), size - 2, colour, "bottomright")
+            pygame.draw.line(surface, colour, (r.left - 16, r.centery), (r.left - 5, r.centery), 2)
+            legend_x = r.left - 26
