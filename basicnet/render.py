@@ -15,8 +15,12 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import os
+
 import numpy as np
-import pygame
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner in the programs' output
+import pygame  # noqa: E402
 
 # --- palette -----------------------------------------------------------------------------------
 # A dark theme: the weights' colours stand out best against near-black.
@@ -229,7 +233,6 @@ def _font_file(bold: bool) -> str | None:
     """DejaVu Sans from matplotlib (a requirement anyway), found without importing it:
     crisper than pygame's bundled freesansbold at small sizes. None: use pygame's."""
     import importlib.util
-    import os
 
     spec = importlib.util.find_spec("matplotlib")
     for folder in (spec.submodule_search_locations or []) if spec else []:

@@ -30,7 +30,9 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-import pygame
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner in the trainer's output
+import pygame  # noqa: E402
 
 from . import render as r
 from .datasets import IMAGE_SIDE
@@ -129,6 +131,7 @@ class TrainerWindow:
             self.surface = pygame.Surface(size)
         self.paused = False
         self.stopped = False      # the window was closed: training should stop
+        self.finished = False     # training ran to its end
         self.dropped: str | None = None
         self.frames = 0
         self.render_cost = 0.0    # running mean seconds per frame
@@ -204,6 +207,7 @@ class TrainerWindow:
                 time.sleep(1 / PAUSED_FPS)
             if self.stopped:
                 return
+        self.finished = True
 
     def note(self, event) -> None:
         """Take in one training event."""
@@ -364,7 +368,8 @@ class TrainerWindow:
         r.text(s, about + (f"  ·  {self.title}" if self.title else ""),
                (rect.left, rect.top + 32), 19, r.DIM)
         status, colour = ("PAUSED", r.ACCENT) if self.paused else \
-            ("STOPPING", r.BAD) if self.stopped else ("TRAINING", r.GOOD)
+            ("STOPPED", r.BAD) if self.stopped else ("FINISHED", r.COST) if self.finished \
+            else ("TRAINING", r.GOOD)
         rate = self.samples_per_s()
         rate_s = f"{rate:,.0f} samples/s" if math.isfinite(rate) and not self.paused else \
             "— samples/s"
