@@ -13,9 +13,8 @@ datasets; colours are (r, g, b) tuples.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-
 import os
+from functools import lru_cache
 
 import numpy as np
 
@@ -386,11 +385,15 @@ def nice_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
     """About n round-numbered ticks covering [lo, hi] (1, 2, 5 × 10^k steps)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
-    raw = (hi - lo) / max(n, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
+    mag = 10 ** math.floor(math.log10((hi - lo) / max(n, 1)))
+
+    def ticks(step):
+        first = math.ceil(lo / step - 1e-9) * step
+        return [round(first + i * step, 12)
+                for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+    # of the round steps near (hi - lo) / n, the one giving closest to n ticks
+    return min((ticks(m * mag) for m in (0.5, 1, 2, 5, 10)), key=lambda t: abs(len(t) - n))
 
 
 def _points(xs, ys, x_range, y_range, rect: pygame.Rect) -> list[tuple[int, int]]:

@@ -135,6 +135,7 @@ class TrainerWindow:
         self.dropped: str | None = None
         self.frames = 0
         self.render_cost = 0.0    # running mean seconds per frame
+        self.drawing_s = 0.0      # all frames together
         self.next_frame = 0.0
         self._message, self._message_until = "", 0.0
         # training state, from the events
@@ -288,6 +289,7 @@ class TrainerWindow:
             self.recorder.add(self.surface, now)
         done = time.perf_counter()
         cost = done - now
+        self.drawing_s += cost
         # a running mean; the first frame (fonts loading) is not typical and only seeds it
         self.render_cost = min(cost, 0.02) if self.frames == 0 else \
             0.8 * self.render_cost + 0.2 * cost
@@ -400,6 +402,20 @@ class TrainerWindow:
                       f"each ({100 * FRAME_BUDGET:.0f}% of the time at most)",
                    rect.midright, 15, r.blend(r.DIM, r.BACKGROUND, 0.6), "midright")
 
+    def tile_rect(self, i: int) -> pygame.Rect | None:
+        """Where neuron i's 28×28 tile is on screen (after a frame), or None when the tiles
+        are not drawn. Pixel (y, x) of the tile covers the (y/28, x/28) point of this rect."""
+        panel = next((rect for name, rect, *_ in self._panels if name == "tiles"), None)
+        if panel is None or not hasattr(self, "_mosaic"):
+            return None
+        placed, (h, w), cols, gap = self._mosaic
+        kx, ky = placed.width / w, placed.height / h
+        row, col = divmod(i, cols)
+        cell = IMAGE_SIDE + gap
+        return pygame.Rect(round(panel.left + placed.left + col * cell * kx),
+                           round(panel.top + placed.top + row * cell * ky),
+                           round(IMAGE_SIDE * kx), round(IMAGE_SIDE * ky))
+
     def _fps(self) -> float:
         return 1 / max(1 / MAX_FPS, self.render_cost / FRAME_BUDGET)
 
@@ -417,7 +433,7 @@ class TrainerWindow:
         gap = 2 if min(area.width / cols, area.height / rows) >= 40 else 1
         mosaic = r.tile_mosaic(W0, IMAGE_SIDE, cols, gap=gap, scale=scale, background=r.PANEL,
                                rgbx=True)
-        r.blit_array(s, mosaic, area)
+        self._mosaic = (r.blit_array(s, mosaic, area), mosaic.shape[:2], cols, gap)
         # colour key: the diverging map and its scale
         key = pygame.Rect(0, 0, min(240, area.width // 2), 10)
         key.midbottom = (rect.centerx, rect.bottom - 26)
