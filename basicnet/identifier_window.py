@@ -1,0 +1,268 @@
+"""The identifier's window: draw on a canvas and watch the network decide, every frame.
+
+Left, the canvas (white ink on black, like MNIST): left button draws, right button erases, the
+wheel changes the brush, R resets. Middle, the 28×28 picture the network actually sees (made by
+`drawing.to_mnist`) and every layer's activations. Right, the guess and a bar for every class.
+Dropping a network file (.npz) on the window switches to it; a file that cannot be used leaves
+the current network in place and says why.
+
+`IdentifierWindow.step()` runs one frame of the real event loop (events, guess, drawing), so
+tests drive the window by posting events and stepping, exactly as a person would by clicking.
+Nothing here opens a window at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from . import drawing, netfile, render
+from .datasets import IMAGE_SIDE, N_INPUTS
+from .render import ACCENT, BACKGROUND, BAD, DIM, GRID, PANEL, TEXT
+
+SIZE = (1200, 660)
+CANVAS_SIDE = 448                       # 16 × 28: a digit drawn to fill it is ~15× MNIST's
+CANVAS = pygame.Rect(24, 72, CANVAS_SIDE, CANVAS_SIDE)
+PREVIEW = pygame.Rect(500, 96, 224, 224)   # 28 × 8
+LAYERS = pygame.Rect(500, 370, 300, 236)
+GUESS = pygame.Rect(832, 72, 344, 190)
+BARS = pygame.Rect(832, 290, 344, 316)
+BRUSH_DEFAULT, BRUSH_MIN, BRUSH_MAX = 14, 2, 40   # pen radius, canvas pixels
+FPS = 60
+MESSAGE_SECONDS = 8.0
+BARS_PER_COLUMN = 16  # more classes than that (EMNIST: 26, 47, 62) are shown in columns
+
+
+class NetworkUnfit(netfile.NetFileError):
+    """A valid network file whose network does not take 28×28 images."""
+
+
+def load_network(path) -> netfile.NetFile:
+    """A network file the identifier can use: it must read 28×28 = 784 pixels."""
+    nf = netfile.load(path)
+    if nf.net.sizes[0] != N_INPUTS:
+        raise NetworkUnfit(f"{os.fspath(path)}: this network reads {nf.net.sizes[0]} inputs, "
+                           f"not the {N_INPUTS} pixels of a {IMAGE_SIDE}×{IMAGE_SIDE} image")
+    return nf
+
+
+def describe(nf: netfile.NetFile, path) -> str:
+    """'file · dataset · 98.36% test accuracy': the window title and header."""
+    acc = nf.test_accuracy
+    acc_text = f"{100 * acc:.2f}% test accuracy" if np.isfinite(acc) else "never tested"
+    return f"{Path(path).name} · {nf.dataset} · {acc_text}"
+
+
+def top_guesses(probs: np.ndarray, classes: list[str], k: int = 3) -> list[tuple[str, float]]:
+    """The k most likely (label, probability) pairs, most likely first."""
+    order = np.argsort(probs)[::-1][:k]
+    return [(classes[i], float(probs[i])) for i in order]
+
+
+class IdentifierWindow:
+    """The window and its state. `step()` = one frame; `run()` = until closed."""
+
+    def __init__(self, nf: netfile.NetFile, path, size=SIZE):
+        self.screen = pygame.display.set_mode(size)
+        self.clock = pygame.time.Clock()
+        self.ink = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.float32)
+        self.canvas_rgb = np.zeros((CANVAS_SIDE, CANVAS_SIDE, 3), np.uint8)
+        self.brush = BRUSH_DEFAULT
+        self.pen = None          # "draw" or "erase" while a button is held
+        self.last = None         # the previous pen position on the canvas
+        self.mouse = None        # where the brush outline is drawn
+        self.message = ""
+        self.message_until = 0.0
+        self.running = True
+        self.frames = 0
+        self.set_network(nf, path)
+
+    # --- state ----------------------------------------------------------------------------
+
+    def set_network(self, nf: netfile.NetFile, path) -> None:
+        self.nf, self.path = nf, Path(path)
+        self.classes = nf.classes or [str(i) for i in range(nf.net.sizes[-1])]
+        pygame.display.set_caption(f"number identifier — {describe(nf, path)}")
+        self.dirty = True  # the guess must be redone with the new network
+
+    def reset(self) -> None:
+        self.ink[:] = 0
+        self.dirty = True
+
+    def guess_now(self) -> None:
+        """Canvas → the 28×28 input → every layer's activations → probabilities."""
+        self.seen = drawing.to_mnist(self.ink)
+        self.empty = not self.seen.any()
+        self.activations = self.nf.net.forward(self.seen.reshape(1, N_INPUTS))
+        self.probs = self.activations[-1][0]
+        self.guess = None if self.empty else int(np.argmax(self.probs))
+        self.dirty = False
+
+    def say(self, message: str) -> None:
+        self.message = message
+        self.message_until = pygame.time.get_ticks() / 1000 + MESSAGE_SECONDS
+
+    def drop(self, path: str) -> None:
+        try:
+            nf = load_network(path)
+        except netfile.NetFileError as e:
+            self.say(f"kept {self.path.name}: {e}")
+            return
+        self.set_network(nf, path)
+        self.say(f"switched to {describe(nf, path)}")
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _to_canvas(self, pos):
+        return pos[0] - CANVAS.left, pos[1] - CANVAS.top
+
+    def _paint(self, pos) -> None:
+        p = self._to_canvas(pos)
+        drawing.stroke(self.ink, self.last or p, p, self.brush, erase=self.pen == "erase")
+        self.last = p
+        self.dirty = True
+
+    def handle(self, event) -> None:
+        if event.type == pygame.QUIT:
+            self.running = False
+        elif event.type == pygame.KEYDOWN:
+            if event.key == pygame.K_r:
+                self.reset()
+            elif event.key in (pygame.K_ESCAPE, pygame.K_q):
+                self.running = False
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button in (1, 3):
+            if CANVAS.collidepoint(event.pos):
+                self.pen = "draw" if event.button == 1 else "erase"
+                self.last = None
+                self._paint(event.pos)
+        elif event.type == pygame.MOUSEMOTION:
+            self.mouse = event.pos if CANVAS.collidepoint(event.pos) else None
+            if self.pen:
+                self._paint(event.pos)  # outside the canvas too: the stroke is clipped
+        elif event.type == pygame.MOUSEBUTTONUP and event.button in (1, 3):
+            self.pen, self.last = None, None
+        elif event.type == pygame.MOUSEWHEEL:
+            self.brush = int(np.clip(self.brush + event.y, BRUSH_MIN, BRUSH_MAX))
+        elif event.type == pygame.DROPFILE:
+            self.drop(event.file)
+
+    def step(self) -> bool:
+        """One frame: every pending event, the guess if the canvas changed, the picture."""
+        for event in pygame.event.get():
+            self.handle(event)
+        if self.dirty:
+            self.guess_now()
+        self.draw()
+        pygame.display.flip()
+        self.frames += 1
+        return self.running
+
+    def run(self, max_frames: int | None = None) -> None:
+        while self.step() and (max_frames is None or self.frames < max_frames):
+            self.clock.tick(FPS)
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        s = self.screen
+        s.fill(BACKGROUND)
+        render.text(s, "Draw a digit", (24, 18), 34, TEXT, bold=True)
+        render.text(s, describe(self.nf, self.path), (SIZE[0] - 24, 30), 18, DIM, "midright")
+        self.draw_canvas()
+        self.draw_seen()
+        self.draw_layers()
+        self.draw_guess()
+        self.draw_bars()
+
+    def draw_canvas(self) -> None:
+        s = self.screen
+        np.multiply(self.ink[..., None], 255, out=self.canvas_rgb, casting="unsafe")
+        s.blit(render.array_to_surface(self.canvas_rgb), CANVAS)
+        pygame.draw.rect(s, GRID, CANVAS.inflate(2, 2), 1)
+        if self.empty:
+            render.text(s, "draw here", CANVAS.center, 28, GRID, "center")
+        if self.mouse is not None:
+            pygame.draw.circle(s, ACCENT, self.mouse, self.brush, 1)
+        y = CANVAS.bottom + 30
+        # the brush at its true size (up to the space there is), and its width in pixels
+        pygame.draw.circle(s, TEXT, (CANVAS.left + 16, y), min(self.brush, 16))
+        render.text(s, f"brush {2 * self.brush} px", (CANVAS.left + 42, y), 20, TEXT,
+                    "midleft")
+        render.text(s, "left: draw · right: erase · wheel: brush · R: reset",
+                    (CANVAS.right, y - 9), 16, DIM, "midright")
+        render.text(s, "drop an .npz here to switch network", (CANVAS.right, y + 11), 16, DIM,
+                    "midright")
+        if self.message and pygame.time.get_ticks() / 1000 < self.message_until:
+            colour = BAD if self.message.startswith("kept") else ACCENT
+            render.text(s, self.message, (CANVAS.left, y + 32), 18, colour, "midleft")
+
+    def draw_seen(self) -> None:
+        s = self.screen
+        render.text(s, "what the network sees (28×28)", (PREVIEW.left, PREVIEW.top - 24), 18,
+                    DIM)
+        pygame.draw.rect(s, GRID, PREVIEW.inflate(2, 2), 1)
+        render.blit_array(s, render.gray_image(self.seen, IMAGE_SIDE), PREVIEW, smooth=False)
+        # MNIST's 20-pixel box, where the preparation puts the longer side of the ink
+        box = pygame.Rect(0, 0, PREVIEW.width * 20 // 28, PREVIEW.height * 20 // 28)
+        box.center = PREVIEW.center
+        pygame.draw.rect(s, render.blend(GRID, BACKGROUND, 0.6), box, 1)
+
+    def draw_layers(self) -> None:
+        """Each hidden layer and the output, one column each, lit by its activations."""
+        s = self.screen
+        render.text(s, "layers", (LAYERS.left, LAYERS.top - 24), 18, DIM)
+        net = self.nf.net
+        acts = self.activations[1:]
+        width = LAYERS.width / len(acts)
+        for l, a in enumerate(acts):
+            col = pygame.Rect(LAYERS.left + l * width, LAYERS.top, width - 8, LAYERS.height - 22)
+            a = a[0]
+            last = l == len(acts) - 1
+            if last or net.hidden == "sigmoid":
+                lo, hi = 0.0, 1.0
+            elif net.hidden == "tanh":
+                lo, hi = -1.0, 1.0
+            else:
+                lo, hi = 0.0, max(float(a.max()), 1e-6)
+            cells = render.layer_cells(len(a), col)
+            render.draw_activations(s, cells, a, vmin=lo, vmax=hi,
+                                    highlight=self.guess if last else None)
+            name = "output" if last else f"hidden {l + 1}"
+            render.text(s, f"{name} · {len(a)}", (col.centerx, col.bottom + 4), 15, DIM,
+                        "midtop")
+
+    def draw_guess(self) -> None:
+        s = self.screen
+        pygame.draw.rect(s, PANEL, GUESS, border_radius=8)
+        if self.guess is None:
+            render.text(s, "?", (GUESS.left + 80, GUESS.centery), 190, GRID, "center",
+                        bold=True)
+            render.text(s, "draw a digit", (GUESS.left + 170, GUESS.centery), 24, DIM,
+                        "midleft")
+            return
+        (label, p), *rest = top_guesses(self.probs, self.classes)
+        colour = ACCENT if p >= 0.5 else render.blend(ACCENT, PANEL, 0.6)
+        render.text(s, label, (GUESS.left + 80, GUESS.centery + 6), 190, colour, "center",
+                    bold=True)
+        render.text(s, f"{100 * p:.1f}%", (GUESS.left + 170, GUESS.centery - 26), 52, TEXT,
+                    "midleft", bold=True)
+        then = ", ".join(f"{c} ({100 * q:.1f}%)" for c, q in rest)
+        render.text(s, f"then {then}", (GUESS.left + 172, GUESS.centery + 26), 18, DIM,
+                    "midleft")
+
+    def draw_bars(self) -> None:
+        n = len(self.classes)
+        columns = -(-n // BARS_PER_COLUMN)
+        rows = -(-n // columns)
+        width = BARS.width / columns
+        for c in range(columns):
+            part = slice(c * rows, min(n, (c + 1) * rows))
+            rect = pygame.Rect(BARS.left + c * width, BARS.top, width - 10,
+                               BARS.height * (part.stop - part.start) / rows)
+            guess = None if self.guess is None else self.guess - part.start
+            probs = self.probs[part] if self.guess is not None else np.zeros(n)[part]
+            render.draw_bars(self.screen, rect, probs, self.classes[part],
+                             highlight=guess, size=20 if columns == 1 else 15)
