@@ -36,6 +36,22 @@ MESSAGE_SECONDS = 8.0
 BARS_PER_COLUMN = 16  # more classes than that (EMNIST: 26, 47, 62) are shown in columns
 
 
+MAX_CELL = 22  # px, a neuron's square at most
+
+
+def neuron_grid(values: np.ndarray, rows: int, cols: int, cell: int, lo=0.0, hi=1.0):
+    """Activations as an (rows·cell, cols·cell, 3) picture of squares, filled row by row,
+    one pixel of background between them: dark when quiet, bright when firing."""
+    grid = np.empty((rows * cols, 3), np.uint8)
+    grid[:] = BACKGROUND
+    grid[:len(values)] = render.sequential(values, lo, hi)
+    img = np.repeat(np.repeat(grid.reshape(rows, cols, 3), cell, axis=0), cell, axis=1)
+    if cell >= 4:
+        img[cell - 1::cell] = BACKGROUND
+        img[:, cell - 1::cell] = BACKGROUND
+    return img
+
+
 class NetworkUnfit(netfile.NetFileError):
     """A valid network file whose network does not take 28×28 images."""
 
@@ -69,7 +85,11 @@ class IdentifierWindow:
         self.screen = pygame.display.set_mode(size)
         self.clock = pygame.time.Clock()
         self.ink = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.float32)
-        self.canvas_rgb = np.zeros((CANVAS_SIDE, CANVAS_SIDE, 3), np.uint8)
+        # The canvas on screen: an 8-bit surface with a grey palette, so showing the ink is
+        # one byte per pixel to copy, not three.
+        self.canvas_surface = pygame.Surface((CANVAS_SIDE, CANVAS_SIDE), depth=8)
+        self.canvas_surface.set_palette([(g, g, g) for g in range(256)])
+        self.canvas_bytes = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.uint8)
         self.brush = BRUSH_DEFAULT
         self.pen = None          # "draw" or "erase" while a button is held
         self.last = None         # the previous pen position on the canvas
@@ -78,6 +98,7 @@ class IdentifierWindow:
         self.message_until = 0.0
         self.running = True
         self.frames = 0
+        self.canvas_changed = True
         self.set_network(nf, path)
 
     # --- state ----------------------------------------------------------------------------
@@ -85,12 +106,13 @@ class IdentifierWindow:
     def set_network(self, nf: netfile.NetFile, path) -> None:
         self.nf, self.path = nf, Path(path)
         self.classes = nf.classes or [str(i) for i in range(nf.net.sizes[-1])]
+        self.layout = self._layout_layers()
         pygame.display.set_caption(f"number identifier — {describe(nf, path)}")
         self.dirty = True  # the guess must be redone with the new network
 
     def reset(self) -> None:
         self.ink[:] = 0
-        self.dirty = True
+        self.dirty = self.canvas_changed = True
 
     def guess_now(self) -> None:
         """Canvas → the 28×28 input → every layer's activations → probabilities."""
@@ -123,7 +145,7 @@ class IdentifierWindow:
         p = self._to_canvas(pos)
         drawing.stroke(self.ink, self.last or p, p, self.brush, erase=self.pen == "erase")
         self.last = p
-        self.dirty = True
+        self.dirty = self.canvas_changed = True
 
     def handle(self, event) -> None:
         if event.type == pygame.QUIT:
@@ -179,8 +201,11 @@ class IdentifierWindow:
 
     def draw_canvas(self) -> None:
         s = self.screen
-        np.multiply(self.ink[..., None], 255, out=self.canvas_rgb, casting="unsafe")
-        s.blit(render.array_to_surface(self.canvas_rgb), CANVAS)
+        if self.canvas_changed:
+            np.multiply(self.ink, 255, out=self.canvas_bytes, casting="unsafe")
+            pygame.surfarray.blit_array(self.canvas_surface, self.canvas_bytes.T)
+            self.canvas_changed = False
+        s.blit(self.canvas_surface, CANVAS)
         pygame.draw.rect(s, GRID, CANVAS.inflate(2, 2), 1)
         if self.empty:
             render.text(s, "draw here", CANVAS.center, 28, GRID, "center")
@@ -205,34 +230,53 @@ class IdentifierWindow:
                     DIM)
         pygame.draw.rect(s, GRID, PREVIEW.inflate(2, 2), 1)
         render.blit_array(s, render.gray_image(self.seen, IMAGE_SIDE), PREVIEW, smooth=False)
-        # MNIST's 20-pixel box, where the preparation puts the longer side of the ink
-        box = pygame.Rect(0, 0, PREVIEW.width * 20 // 28, PREVIEW.height * 20 // 28)
-        box.center = PREVIEW.center
-        pygame.draw.rect(s, render.blend(GRID, BACKGROUND, 0.6), box, 1)
+
+    def _layout_layers(self) -> list:
+        """Where each layer's neurons go, worked out once per network: for every hidden layer
+        and the output, (rows, cols, cell size, top-left corner, column rect)."""
+        sizes = self.nf.net.sizes[1:]
+        width = LAYERS.width / len(sizes)
+        layout = []
+        for l, n in enumerate(sizes):
+            col = pygame.Rect(LAYERS.left + l * width, LAYERS.top, width - 12, LAYERS.height - 22)
+            if n <= 32:  # a textbook column when it fits
+                rows, cols = n, 1
+            else:
+                rows, cols = render.grid_shape(n, col.width, col.height)
+            cell = int(min(col.width / cols, col.height / rows, MAX_CELL))
+            corner = (col.centerx - cols * cell // 2, col.centery - rows * cell // 2)
+            layout.append((rows, cols, max(cell, 1), corner, col))
+        return layout
 
     def draw_layers(self) -> None:
-        """Each hidden layer and the output, one column each, lit by its activations."""
+        """Each hidden layer and the output lit by its activations, one picture per layer:
+        a few hundred neurons filled one by one would cost more than the whole guess."""
         s = self.screen
         render.text(s, "layers", (LAYERS.left, LAYERS.top - 24), 18, DIM)
         net = self.nf.net
-        acts = self.activations[1:]
-        width = LAYERS.width / len(acts)
-        for l, a in enumerate(acts):
-            col = pygame.Rect(LAYERS.left + l * width, LAYERS.top, width - 8, LAYERS.height - 22)
+        last = len(self.layout) - 1
+        for l, ((rows, cols, cell, corner, col), a) in enumerate(
+                zip(self.layout, self.activations[1:])):
             a = a[0]
-            last = l == len(acts) - 1
-            if last or net.hidden == "sigmoid":
+            if l == last or net.hidden == "sigmoid":
                 lo, hi = 0.0, 1.0
             elif net.hidden == "tanh":
                 lo, hi = -1.0, 1.0
             else:
                 lo, hi = 0.0, max(float(a.max()), 1e-6)
-            cells = render.layer_cells(len(a), col)
-            render.draw_activations(s, cells, a, vmin=lo, vmax=hi,
-                                    highlight=self.guess if last else None)
-            name = "output" if last else f"hidden {l + 1}"
+            s.blit(render.array_to_surface(neuron_grid(a, rows, cols, cell, lo, hi)), corner)
+            name = "output" if l == last else f"hidden {l + 1}"
             render.text(s, f"{name} · {len(a)}", (col.centerx, col.bottom + 4), 15, DIM,
                         "midtop")
+        rows, cols, cell, (x, y), col = self.layout[last]
+        if cols == 1 and cell >= 10:
+            for i, label in enumerate(self.classes):
+                render.text(s, label, (x + cell + 4, y + i * cell + cell // 2), 14,
+                            ACCENT if i == self.guess else DIM, "midleft")
+        if self.guess is not None:
+            r, c = (self.guess, 0) if cols == 1 else divmod(self.guess, cols)
+            pygame.draw.rect(s, ACCENT, (x + c * cell - 2, y + r * cell - 2, cell + 3, cell + 3),
+                             2)
 
     def draw_guess(self) -> None:
         s = self.screen
