@@ -3,9 +3,11 @@
 `TrainerWindow.watch(events)` wraps the event generator of `training.train`: it passes every
 event through unchanged and, between two of them (when the weights are safe to read), draws a
 frame when one is due. Drawing and training share one thread, so nothing races; what keeps
-training fast is the frame budget: after each frame the next one is put off until drawing has
-cost at most FRAME_BUDGET (6%) of the wall time, and never more often than MAX_FPS. A big
-network that takes 20 ms to draw is therefore drawn ~3 times a second, a small one 30 times.
+training fast is the frame budget, kept like a bank account: wall time earns drawing time at
+FRAME_BUDGET (6%), each frame spends what it took, and no frame is drawn while the account is
+in the red (nor more often than MAX_FPS). However long or uneven the frames, drawing takes at
+most 6% of the time; a window that takes 20 ms a frame is drawn 3 times a second, a cheap one
+30 times.
 (A worker thread would not buy more: with 32-sample batches training is mostly Python calls
 holding the GIL, and this machine's cores are busy anyway.)
 
@@ -41,6 +43,7 @@ from .training import BatchDone, EpochDone, to_input
 SIZE = (1280, 800)
 MAX_FPS = 30
 FRAME_BUDGET = 0.06       # fraction of wall time drawing may take
+CREDIT_MAX = 0.03         # seconds of drawing that idle time may save up (a short burst)
 PAUSED_FPS = 20
 TILE_REFRESH_S = 0.25     # the panels are the costly part; a few updates a second show
 NETWORK_REFRESH_S = 0.25  # the learning as well as thirty would
@@ -137,6 +140,7 @@ class TrainerWindow:
         self.render_cost = 0.0    # running mean seconds per frame
         self.drawing_s = 0.0      # all frames together
         self.next_frame = 0.0
+        self._credit, self._credit_t = 0.0, time.perf_counter()
         self._message, self._message_until = "", 0.0
         # training state, from the events
         self.epoch, self.batch, self.n_batches = 0, 0, 1
@@ -254,6 +258,8 @@ class TrainerWindow:
                 # the pause is not training time: shift the samples/s window past it
                 gap = time.perf_counter() - (self._paused_at or time.perf_counter())
                 self._rate = deque(((t + gap, s) for t, s in self._rate), maxlen=64)
+                # frames drawn while paused cost training nothing: forgive them
+                self._credit, self._credit_t = 0.0, time.perf_counter()
         elif e.type == pygame.KEYDOWN and e.key == pygame.K_s:
             if self.on_save is None:
                 self.message("saving is off")
@@ -279,6 +285,7 @@ class TrainerWindow:
 
     def frame(self, now: float, force_capture: bool = False) -> None:
         """Handle input, draw, show; then schedule the next frame within the budget."""
+        started = time.perf_counter()
         if self.visible:
             self._pump(now)
         self.draw(now)
@@ -288,13 +295,14 @@ class TrainerWindow:
                 and not self.paused:
             self.recorder.add(self.surface, now)
         done = time.perf_counter()
-        cost = done - now
+        cost = done - started
         self.drawing_s += cost
-        # a running mean; the first frame (fonts loading) is not typical and only seeds it
-        self.render_cost = min(cost, 0.02) if self.frames == 0 else \
-            0.8 * self.render_cost + 0.2 * cost
+        self.render_cost = cost if self.frames == 0 else 0.8 * self.render_cost + 0.2 * cost
         self.frames += 1
-        self.next_frame = done + max(1 / MAX_FPS, self.render_cost / FRAME_BUDGET)
+        earned = (started - self._credit_t) * FRAME_BUDGET
+        self._credit = min(self._credit + earned, CREDIT_MAX) - cost
+        self._credit_t = done
+        self.next_frame = done + max(1 / MAX_FPS, -self._credit / FRAME_BUDGET)
 
     # --- drawing -------------------------------------------------------------------------------
     # The frame is a cached background (panels, fixed titles) plus three cached panels that are
