@@ -75,8 +75,8 @@ class Recorder:
     dropped and the interval doubles, so a run of any length becomes a GIF of at most
     `max_frames` evenly spaced frames, each at most `width` pixels wide."""
 
-    def __init__(self, path, width: int = 640, max_frames: int = 120, every: float = 0.5,
-                 frame_ms: int = 120):
+    def __init__(self, path, width: int = 640, max_frames: int = 80, every: float = 0.5,
+                 frame_ms: int = 150):
         from PIL import Image  # only a recording run needs Pillow
 
         self._Image = Image
@@ -84,6 +84,24 @@ class Recorder:
         self.width, self.max_frames, self.every, self.frame_ms = width, max_frames, every, frame_ms
         self.frames: list = []
         self.last = -math.inf
+        self._palette = Image.new("P", (1, 1))
+        self._palette.putpalette(self.palette().ravel().tolist())
+
+    @staticmethod
+    def palette() -> np.ndarray:
+        """256 fixed colours: the window's own (its colour maps, greys, theme colours and
+        their blends). The same palette in every frame keeps unchanged pixels unchanged, so
+        the GIF stores little more than what moved, and no frame's colours flicker."""
+        ui = np.array([r.BACKGROUND, r.PANEL, r.GRID, r.TEXT, r.DIM, r.ACCENT, r.GOOD, r.BAD,
+                       r.COST], np.float64)
+        blends = [ui + (np.array(bg, np.float64) - ui) * t
+                  for bg in (r.PANEL, r.BACKGROUND) for t in (0.35, 0.7)]
+        greys = np.repeat(np.linspace(0, 255, 32)[:, None], 3, axis=1)
+        colours = np.concatenate([r.DIVERGING_LUTS["dark"][::3], r.SEQUENTIAL_LUT[::5], greys,
+                                  ui, *blends]).round().astype(np.uint8)
+        out = np.zeros((256, 3), np.uint8)
+        out[:len(colours)] = colours[:256]
+        return out
 
     def due(self, now: float) -> bool:
         return now - self.last >= self.every
@@ -95,8 +113,7 @@ class Recorder:
         small = pygame.transform.smoothscale(surface, (round(w * k), round(h * k))) \
             if k < 1 else surface
         img = self._Image.frombytes("RGB", small.get_size(), pygame.image.tobytes(small, "RGB"))
-        self.frames.append(img.quantize(colors=128, method=self._Image.Quantize.FASTOCTREE,
-                                        dither=self._Image.Dither.NONE))
+        self.frames.append(img.quantize(palette=self._palette, dither=self._Image.Dither.NONE))
         if len(self.frames) > self.max_frames:
             self.frames = self.frames[::2]
             self.every *= 2
@@ -288,9 +305,9 @@ class TrainerWindow:
         started = time.perf_counter()
         if self.visible:
             self._pump(now)
-        self.draw(now)
+        changed = self.draw(now, full=self.frames == 0)
         if self.visible:
-            pygame.display.flip()
+            pygame.display.update(changed)
         if self.recorder is not None and (force_capture or self.recorder.due(now)) \
                 and not self.paused:
             self.recorder.add(self.surface, now)
@@ -313,12 +330,22 @@ class TrainerWindow:
         """Make every panel redraw on the next frame (new epoch, resize, recording)."""
         self._due = {k: -math.inf for k in self._due}
 
-    def draw(self, now: float | None = None) -> None:
+    def draw(self, now: float | None = None, full: bool = True) -> list[pygame.Rect]:
+        """Draw the frame; returns the rectangles that changed. With full=False only those
+        are drawn (the rest of the surface is assumed to hold the previous frame): sending a
+        whole 1280×800 frame to an X server can cost more than drawing it."""
         now = time.perf_counter() if now is None else now
         s = self.surface
         if self._layout_size != s.get_size():
             self._layout(s.get_size())
-        s.blit(self._background, (0, 0))
+            full = True
+        strips = [self._header_strip, self._footer_strip]
+        if full:
+            s.blit(self._background, (0, 0))
+        else:
+            for strip in strips:
+                s.blit(self._background, strip, strip)
+        changed = [s.get_rect()] if full else list(strips)
         # redraw the most overdue panel only (all of them when forced): spreading the costly
         # work over frames keeps every frame short, so the header can stay live
         due = [(self._due[name], name) for name, *_ in self._panels
@@ -333,15 +360,20 @@ class TrainerWindow:
                 pygame.draw.rect(panel, r.PANEL, panel.get_rect(), border_radius=8)
                 paint(panel, now)
                 self._cache[name] = panel
-            s.blit(self._cache[name], rect)
+                changed.append(rect)
+            if full or name in redraw:
+                s.blit(self._cache[name], rect)
         self._header(s, self._header_rect, now)
         self._footer(s, self._footer_rect, now)
+        return changed
 
     def _layout(self, size) -> None:
         W, H = size
         self._layout_size = size
         self._header_rect = pygame.Rect(20, 10, W - 40, 70)
         self._footer_rect = pygame.Rect(20, H - 30, W - 40, 24)
+        self._header_strip = pygame.Rect(0, 0, W, 88)
+        self._footer_strip = pygame.Rect(0, H - 32, W, 32)
         body = pygame.Rect(20, 92, W - 40, H - 92 - 34)
         panels = []
         if self.draw_l1:
@@ -546,7 +578,7 @@ class TrainerWindow:
                 r.text(s, self.classes[i], (x, c.centery), size, colour, "midleft",
                        bold=i in (guess, truth))
                 w = round(float(np.clip(acts[-1][i], 0, 1)) * (out_box.right - bar_x))
-                if w > 0:
+                if w >= 2:  # thinner would read as a stray mark
                     pygame.draw.rect(s, r.blend(colour, r.PANEL, 0.85),
                                      (bar_x, c.top + 2, w, max(2, c.height - 4)))
         else:
