@@ -78,18 +78,37 @@ class NoDisplay(RuntimeError):
     pass
 
 
+HEADLESS_DRIVERS = ("offscreen", "dummy")
+
+
 def open_window(nf: netfile.NetFile, path):
-    """The window, or NoDisplay when there is no screen to put it on."""
+    """The window, or NoDisplay when there is no screen to put it on.
+
+    Without a display SDL does not fail: it quietly picks its invisible "offscreen" driver
+    (and Wayland's client library prints a line of its own while SDL looks for a compositor).
+    So on Linux no DISPLAY or WAYLAND_DISPLAY means no window, and an invisible driver is only
+    accepted when asked for by name in SDL_VIDEODRIVER (as the tests do)."""
     import pygame
 
+    advice = "use --predict IMAGE to classify image files without a window"
+    chosen = os.environ.get("SDL_VIDEODRIVER")
+    if sys.platform.startswith("linux") and not chosen:
+        x11, wayland = os.environ.get("DISPLAY"), os.environ.get("WAYLAND_DISPLAY")
+        if not (x11 or wayland):
+            raise NoDisplay(f"no display to open a window on (DISPLAY is not set); {advice}")
+        # only the servers that were announced: an unreachable one then fails cleanly
+        os.environ["SDL_VIDEODRIVER"] = ",".join(
+            name for name, there in (("wayland", wayland), ("x11", x11)) if there)
     try:
         pygame.display.init()
+        if pygame.display.get_driver() in HEADLESS_DRIVERS and not chosen:
+            raise NoDisplay(f"no display to open a window on; {advice}")
         pygame.font.init()
         from basicnet.identifier_window import IdentifierWindow
+
         return IdentifierWindow(nf, path)
     except pygame.error as e:
-        raise NoDisplay(f"cannot open a window ({e}); use --predict IMAGE to classify image "
-                        f"files without one") from None
+        raise NoDisplay(f"cannot open a window ({e}); {advice}") from None
 
 
 def main(argv=None) -> int:

@@ -235,10 +235,16 @@ class IdentifierWindow:
         """Where each layer's neurons go, worked out once per network: for every hidden layer
         and the output, (rows, cols, cell size, top-left corner, column rect)."""
         sizes = self.nf.net.sizes[1:]
-        width = LAYERS.width / len(sizes)
+        # a column of ≤ 32 squares needs little width; grids share the rest
+        widths = np.array([60 if n <= 32 else 0 for n in sizes], float)
+        grids = widths == 0
+        if grids.any():
+            widths[grids] = (LAYERS.width - widths.sum()) / grids.sum()
+        widths *= LAYERS.width / widths.sum()
+        lefts = LAYERS.left + np.concatenate([[0], np.cumsum(widths)[:-1]])
         layout = []
         for l, n in enumerate(sizes):
-            col = pygame.Rect(LAYERS.left + l * width, LAYERS.top, width - 12, LAYERS.height - 22)
+            col = pygame.Rect(lefts[l], LAYERS.top, widths[l] - 12, LAYERS.height - 22)
             if n <= 32:  # a textbook column when it fits
                 rows, cols = n, 1
             else:
@@ -308,5 +314,24 @@ class IdentifierWindow:
                                BARS.height * (part.stop - part.start) / rows)
             guess = None if self.guess is None else self.guess - part.start
             probs = self.probs[part] if self.guess is not None else np.zeros(n)[part]
+            size = 20 if columns == 1 else 15
             render.draw_bars(self.screen, rect, probs, self.classes[part],
-                             highlight=guess, size=20 if columns == 1 else 15)
+                             highlight=guess, size=size)
+            if columns == 1:
+                self._bar_figures(rect, probs, guess, size)
+
+    def _bar_figures(self, rect, probs, guess, size) -> None:
+        """The percentage on every bar worth reading (≥ 0.5 %), inside a long bar, after a
+        short one; bars placed as render.draw_bars places them."""
+        label_w = max(render.text_size(c, size)[0] for c in self.classes) + 6
+        left, width = rect.left + label_w, rect.width - label_w
+        row = rect.height / len(probs)
+        for i in np.flatnonzero(probs >= 0.005):
+            end, y = left + probs[i] * width, rect.top + i * row + row / 2
+            figure = f"{100 * probs[i]:.1f}%"
+            if probs[i] > 0.3:
+                render.text(self.screen, figure, (end - 8, y), 16, BACKGROUND, "midright",
+                            bold=True)
+            else:
+                render.text(self.screen, figure, (end + 6, y), 16,
+                            ACCENT if i == guess else TEXT, "midleft")

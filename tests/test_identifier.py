@@ -177,8 +177,12 @@ def test_closing_the_window_ends_the_loop(window):
     assert window.frames == 2  # the frame of the fixture and the one that saw QUIT
 
 
-def test_without_a_display_one_error_line_and_status_2():
-    env = dict(os.environ, SDL_VIDEODRIVER="no-such-driver")
+@pytest.mark.parametrize("display", ["none", "broken"])
+def test_without_a_display_one_error_line_and_status_2(display):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    if display == "broken":
+        env["SDL_VIDEODRIVER"] = "no-such-driver"
     r = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env,
                        timeout=60)
     assert r.returncode == 2
