@@ -107,6 +107,9 @@ class IdentifierWindow:
         self.nf, self.path = nf, Path(path)
         self.classes = nf.classes or [str(i) for i in range(nf.net.sizes[-1])]
         self.layout = self._layout_layers()
+        digits = sum(c.isdigit() for c in self.classes)
+        self.what = ("a digit" if digits == len(self.classes) else
+                     "a letter" if digits == 0 else "a digit or a letter")
         pygame.display.set_caption(f"number identifier — {describe(nf, path)}")
         self.dirty = True  # the guess must be redone with the new network
 
@@ -191,7 +194,7 @@ class IdentifierWindow:
     def draw(self) -> None:
         s = self.screen
         s.fill(BACKGROUND)
-        render.text(s, "Draw a digit", (24, 18), 34, TEXT, bold=True)
+        render.text(s, f"Draw {self.what}", (24, 18), 34, TEXT, bold=True)
         render.text(s, describe(self.nf, self.path), (SIZE[0] - 24, 30), 18, DIM, "midright")
         self.draw_canvas()
         self.draw_seen()
@@ -290,8 +293,9 @@ class IdentifierWindow:
         if self.guess is None:
             render.text(s, "?", (GUESS.left + 80, GUESS.centery), 190, GRID, "center",
                         bold=True)
-            render.text(s, "draw a digit", (GUESS.left + 170, GUESS.centery), 24, DIM,
-                        "midleft")
+            hint = f"draw {self.what}"
+            size = 24 if render.text_size(hint, 24)[0] < GUESS.right - GUESS.left - 180 else 18
+            render.text(s, hint, (GUESS.left + 170, GUESS.centery), size, DIM, "midleft")
             return
         (label, p), *rest = top_guesses(self.probs, self.classes)
         colour = ACCENT if p >= 0.5 else render.blend(ACCENT, PANEL, 0.6)
