@@ -154,3 +154,27 @@ def test_read_image_round_trip_and_errors(tmp_path):
         drawing.read_image(tmp_path / "junk.png")
     with pytest.raises(OSError):
         drawing.read_image(tmp_path / "missing.png")
+
+
+# --- any scribble --------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+points = st.tuples(st.floats(0, 447), st.floats(0, 447))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(points, min_size=1, max_size=6), st.floats(0.5, 30))
+def test_any_scribble_fills_the_20px_box_around_the_centre(path, radius):
+    ink = np.zeros((448, 448), np.float32)
+    for p0, p1 in zip(path, path[1:] or path):
+        drawing.stroke(ink, p0, p1, radius)
+    out = to_mnist(ink)
+    assert out.min() >= 0 and out.max() <= 1 and out.max() > 0.3
+    assert max(extent(out)) == BOX_SIDE
+    rows, cols = np.nonzero(out)
+    # the centre of mass is in the middle, unless that would push the box out of the field
+    cy, cx = drawing.centre_of_mass(out)
+    assert abs(cy - CENTRE) <= 0.6 or rows.min() == 0 or rows.max() == 27
+    assert abs(cx - CENTRE) <= 0.6 or cols.min() == 0 or cols.max() == 27
