@@ -132,12 +132,12 @@ def normalise_stroke(ink: np.ndarray, peak: float = 1.0) -> np.ndarray:
     return ink if box is None else out[box[0]:box[1], box[2]:box[3]]
 
 
-def _area_matrix(n: int, scale: float, offset: float) -> np.ndarray:
-    """(IMAGE_SIDE, n) matrix R that resamples n source pixels, source pixel j covering
+def _area_matrix(n: int, scale: float, offset: float, size: int = IMAGE_SIDE) -> np.ndarray:
+    """(size, n) matrix R that resamples n source pixels, source pixel j covering
     [j·scale + offset, (j+1)·scale + offset] of the output, by area: R[i, j] is the overlap of
     output pixel [i, i+1] with source pixel j. Downscaling averages every source pixel an output
     pixel covers (antialiasing); upscaling repeats pixels. Ink is conserved either way."""
-    i = np.arange(IMAGE_SIDE, dtype=np.float64)[:, None]
+    i = np.arange(size, dtype=np.float64)[:, None]
     j = np.arange(n, dtype=np.float64)[None, :]
     lo = np.maximum(i, j * scale + offset)
     hi = np.minimum(i + 1, (j + 1) * scale + offset)
@@ -178,6 +178,22 @@ def to_mnist(ink: np.ndarray, normalise_width: bool = True) -> np.ndarray:
     out *= np.float32(1 / peak)  # the strongest ink is 1, as in MNIST
     np.clip(out, 0, 1, out=out)
     return out
+
+
+def fit(ink: np.ndarray, side: int, margin: float = 0.1) -> np.ndarray:
+    """The ink scaled (by area) so its bounding box fills a side × side square but for a
+    `margin` all round, centred, strongest ink 1: a picture put on the canvas to be redrawn."""
+    out = np.zeros((side, side), np.float32)
+    box = bounding_box(ink)
+    if box is None:
+        return out
+    crop = np.asarray(ink[box[0]:box[1], box[2]:box[3]], np.float32)
+    h, w = crop.shape
+    scale = side * (1 - 2 * margin) / max(h, w)
+    out = (_area_matrix(h, scale, (side - h * scale) / 2, side) @ crop
+           @ _area_matrix(w, scale, (side - w * scale) / 2, side).T)
+    out *= np.float32(1 / crop.max())
+    return np.clip(out, 0, 1, out=out)
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:

@@ -4,7 +4,8 @@ Left, the canvas (white ink on black, like MNIST): left button draws, right butt
 wheel changes the brush, R resets. Middle, the 28×28 picture the network actually sees (made by
 `drawing.to_mnist`) and every layer's activations. Right, the guess and a bar for every class.
 Dropping a network file (.npz) on the window switches to it; a file that cannot be used leaves
-the current network in place and says why.
+the current network in place and says why. Dropping a picture (PNG, JPG, ...) puts its writing
+on the canvas.
 
 `IdentifierWindow.step()` runs one frame of the real event loop (events, guess, drawing), so
 tests drive the window by posting events and stepping, exactly as a person would by clicking.
@@ -37,6 +38,7 @@ BARS_PER_COLUMN = 16  # more classes than that (EMNIST: 26, 47, 62) are shown in
 
 
 MAX_CELL = 22  # px, a neuron's square at most
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp")
 
 
 def neuron_grid(values: np.ndarray, rows: int, cols: int, cell: int, lo=0.0, hi=1.0):
@@ -131,6 +133,17 @@ class IdentifierWindow:
         self.message_until = pygame.time.get_ticks() / 1000 + MESSAGE_SECONDS
 
     def drop(self, path: str) -> None:
+        """A network file switches network; a picture is put on the canvas, to be guessed
+        and drawn over."""
+        if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+            try:
+                self.ink[:] = drawing.fit(drawing.read_image(path), CANVAS_SIDE)
+            except (OSError, ValueError) as e:
+                self.say(f"kept the canvas: {Path(path).name}: {e}")
+                return
+            self.dirty = self.canvas_changed = True
+            self.say(f"on the canvas: {Path(path).name}")
+            return
         try:
             nf = load_network(path)
         except netfile.NetFileError as e:

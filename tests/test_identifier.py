@@ -171,6 +171,22 @@ def test_a_bad_drop_keeps_the_network_and_says_why(window, tmp_path, bad):
     assert window.classes[window.guess] == "1"  # still the shipped network at work
 
 
+def test_dropping_a_picture_puts_it_on_the_canvas(window, mnist, tmp_path):
+    rng = np.random.default_rng(2)
+    img = mnist.test_images[1].reshape(28, 28)  # a 2
+    path = write_png(tmp_path / "two.png", digit_picture(img, rng))
+    post(pygame.DROPFILE, file=str(path))
+    window.step()
+    assert window.ink.any() and window.classes[window.guess] == str(mnist.test_labels[1])
+    assert window.nf.net.sizes == [784, 256, 64, 10]
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"no picture here")
+    before = window.ink.copy()
+    post(pygame.DROPFILE, file=str(junk))
+    window.step()
+    assert np.array_equal(window.ink, before) and window.message.startswith("kept")
+
+
 def test_closing_the_window_ends_the_loop(window):
     post(pygame.QUIT)
     window.run(max_frames=100)
