@@ -111,9 +111,10 @@ def main() -> int:
     worst = bench_guess(nf.net, a.repeat)
     fps = bench_frames(nf, a.frames)
     ok = worst <= GUESS_BUDGET_MS and fps >= FPS_BUDGET
-    print(f"budgets: guess ≤ {GUESS_BUDGET_MS} ms: {'ok' if worst <= GUESS_BUDGET_MS else 'MISSED'}"
-          f" (worst median {worst:.3f} ms);  ≥ {FPS_BUDGET:.0f} fps: "
-          f"{'ok' if fps >= FPS_BUDGET else 'MISSED'} ({fps:.0f})")
+    verdict = {True: "ok", False: "MISSED"}
+    print(f"budgets: guess ≤ {GUESS_BUDGET_MS} ms: {verdict[worst <= GUESS_BUDGET_MS]} "
+          f"(worst median {worst:.3f} ms);  ≥ {FPS_BUDGET:.0f} fps: "
+          f"{verdict[fps >= FPS_BUDGET]} ({fps:.0f})")
     return 0 if ok else 1
 
 
