@@ -35,9 +35,7 @@ BRUSH_DEFAULT, BRUSH_MIN, BRUSH_MAX = 14, 2, 40   # pen radius, canvas pixels
 FPS = 60
 MESSAGE_SECONDS = 8.0
 BARS_PER_COLUMN = 16  # more classes than that (EMNIST: 26, 47, 62) are shown in columns
-
-
-MAX_CELL = 22  # px, a neuron's square at most
+MAX_CELL = 22         # px, a neuron's square at most
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp")
 
 
@@ -83,8 +81,8 @@ def top_guesses(probs: np.ndarray, classes: list[str], k: int = 3) -> list[tuple
 class IdentifierWindow:
     """The window and its state. `step()` = one frame; `run()` = until closed."""
 
-    def __init__(self, nf: netfile.NetFile, path, size=SIZE):
-        self.screen = pygame.display.set_mode(size)
+    def __init__(self, nf: netfile.NetFile, path):
+        self.screen = pygame.display.set_mode(SIZE)
         self.clock = pygame.time.Clock()
         self.ink = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.float32)
         # The canvas on screen: an 8-bit surface with a grey palette, so showing the ink is
