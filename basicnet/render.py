@@ -332,18 +332,19 @@ def draw_links(surface: pygame.Surface, src: list, dst: list, W: np.ndarray,
                scale: float | None = None, max_links: int = 500, max_width: int = 3,
                background=BACKGROUND) -> None:
     """Lines from every point in `src` to every point in `dst`, coloured by the weight
-    W[i, j] (diverging map) and fading into the background as |w| shrinks.
+    W[i, j] (diverging map, `scale` defaults to the largest |w|) and fading into the
+    background as |w| shrinks.
 
     Only the `max_links` strongest weights are drawn, strongest last (on top): beyond a few
     hundred lines a node-link diagram turns into a grey blur and costs milliseconds a frame."""
     n_in, n_out = W.shape
     flat = np.abs(W).ravel()
-    if scale is None:
-        scale = symmetric_scale(W)
     k = min(max_links, flat.size)
     top = np.argpartition(flat, flat.size - k)[flat.size - k:] if k < flat.size else \
         np.arange(flat.size)
     top = top[np.argsort(flat[top])]
+    if scale is None:  # the strongest link in full colour, the others fading with |w|
+        scale = float(flat[top[-1]]) if k else 1.0
     colours = diverging(W.ravel()[top], scale)
     strength = np.clip(flat[top] / scale, 0, 1)
     bg = np.array(background, np.float32)

@@ -75,7 +75,7 @@ class Recorder:
     dropped and the interval doubles, so a run of any length becomes a GIF of at most
     `max_frames` evenly spaced frames, each at most `width` pixels wide."""
 
-    def __init__(self, path, width: int = 640, max_frames: int = 80, every: float = 0.5,
+    def __init__(self, path, width: int = 600, max_frames: int = 60, every: float = 0.2,
                  frame_ms: int = 150):
         from PIL import Image  # only a recording run needs Pillow
 
@@ -506,7 +506,7 @@ class TrainerWindow:
         image, truth, acts = self._sample(now)
         if image is None:
             acts = [None] + [np.zeros(n, np.float32) for n in net.sizes[1:]]
-        inner = pygame.Rect(14, 44, rect.width - 28, rect.height - 56)
+        inner = pygame.Rect(14, 52, rect.width - 28, rect.height - 62)
         n_out = net.sizes[-1]
         hidden = net.sizes[1:-1]
         img_w = max(56, min(168, inner.width // 5, inner.height - 70))
@@ -531,12 +531,17 @@ class TrainerWindow:
                    r.GOOD if ok else r.BAD, "midtop", bold=True)
         # hidden layers: columns of cells
         columns = []
+        roomy = col_w >= r.text_size("hidden 4  (000)", 16)[0] + 12
         for l, n in enumerate(hidden):
             cx = inner.left + img_w + col_w * (l + 1)
             w = min(max(col_w * 0.45, 12), 120)
             box = pygame.Rect(round(cx - w / 2), top, round(w), layer_h)
             columns.append(r.layer_cells(n, box))
-            r.text(s, f"hidden {l + 1}  ({n})", (cx, inner.top), 16, r.DIM, "midtop")
+            r.text(s, f"hidden {l + 1}  ({n})" if roomy else str(n), (cx, inner.top), 16,
+                   r.DIM, "midtop")
+        if hidden and not roomy:
+            mid = inner.left + img_w + col_w * (len(hidden) + 1) / 2
+            r.text(s, "hidden layers", (mid, inner.top - 4), 16, r.DIM, "midbottom")
         # the output: labelled rows, or cells plus a top-5 list for many classes
         out_box = pygame.Rect(inner.right - out_w, top, out_w, layer_h)
         r.text(s, f"output  ({n_out})", (out_box.left + 40, inner.top), 16, r.DIM, "midtop")
@@ -638,5 +643,9 @@ class TrainerWindow:
                           title=f"Test accuracy{last}", y_format="{:.0f}%", size=17)
 
     def _x_range(self) -> tuple[float, float]:
+        """From the network's age when this run started to a little beyond now (the planned
+        end once near it): the curves use the width instead of hugging a long run's start."""
         base = self.epochs_before
-        return float(base), float(max(base + (self.epochs or 1), self.x_now()))
+        end = base + (self.epochs or 1)
+        grown = base + max(1, math.ceil((self.x_now() - base) * 1.3))
+        return float(base), float(max(min(end, grown), self.x_now()))

@@ -18,6 +18,7 @@ them anyway).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -77,7 +78,7 @@ def main() -> int:
           f"{a.rounds} rounds")
     print(f"{'network':<16}{'headless':>14}{'window':>14}{'ratio':>8}{'frames/s':>10}"
           f"{'drawing':>9}")
-    worst = 1.0
+    worst = math.inf
     for spec in a.sizes:
         sizes = [int(s) for s in spec.split("-")]
         window = TrainerWindow(Network.create(sizes, np.random.default_rng(0)), data,
