@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Train and test a sigmoid multilayer perceptron on MNIST or EMNIST.
 
+A window shows the network learning (its first-layer weights as pictures, the network on a
+test image, cost and accuracy curves) without slowing it down; --headless for none.
 Drop a saved network (.npz) on this script, or pass its path, to continue training it.
 Every run writes a CSV log to logs/ and, unless --no-save, saves the network to networks/
 (or --save PATH) at the end and on Ctrl+C. An existing file is never overwritten unless you
