@@ -130,9 +130,9 @@ def unique_path(path: Path) -> Path:
     return candidate
 
 
-def check_writable(path: Path, overwrite: bool) -> None:
+def check_writable(path: Path, overwrite: bool, flag: str = "--save") -> None:
     if path.exists() and not overwrite:
-        raise UsageError(f"{path} exists; choose another --save path or add --overwrite")
+        raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
     if path.is_dir():
         raise UsageError(f"{path} is a folder, not a file path")
     folder = path.parent
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
                        nf.optimizer.vb if nf.optimizer else [])
     record = Path(cfg.record) if cfg.record else None
     if record is not None:
-        check_writable(record, cfg.overwrite)
+        check_writable(record, cfg.overwrite, "--record")
     log = CsvLog(log_path)
     last = event = None
     manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save

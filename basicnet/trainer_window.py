@@ -41,6 +41,7 @@ from .datasets import IMAGE_SIDE
 from .training import BatchDone, EpochDone, to_input
 
 SIZE = (1280, 800)
+MIN_SIZE = (480, 320)
 MAX_FPS = 30
 FRAME_BUDGET = 0.06       # fraction of wall time drawing may take
 CREDIT_MAX = 0.03         # seconds of drawing that idle time may save up (a short burst)
@@ -368,8 +369,9 @@ class TrainerWindow:
         return changed
 
     def _layout(self, size) -> None:
-        W, H = size
         self._layout_size = size
+        # a window shrunk below this shows the top-left part of the layout (pygame clips)
+        W, H = max(size[0], MIN_SIZE[0]), max(size[1], MIN_SIZE[1])
         self._header_rect = pygame.Rect(20, 10, W - 40, 70)
         self._footer_rect = pygame.Rect(20, H - 30, W - 40, 24)
         self._header_strip = pygame.Rect(0, 0, W, 88)
@@ -397,7 +399,7 @@ class TrainerWindow:
         self._panels = panels
         self._due = {name: -math.inf for name, *_ in panels}
         self._cache = {}
-        bg = pygame.Surface(size)
+        bg = pygame.Surface((W, H))
         bg.fill(r.BACKGROUND)
         self._background = bg
 

@@ -267,3 +267,21 @@ def test_no_display_trains_headless_with_a_notice(toy_dir, tmp_path):
 def test_record_must_be_a_gif(tmp_path):
     p = run_trainer(["--record", str(tmp_path / "x.png"), "--headless"])
     assert p.returncode == 2 and "gif" in p.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_record_never_overwrites_a_file(toy_dir, tmp_path):
+    gif = tmp_path / "old.gif"
+    gif.write_bytes(b"precious")
+    p = run_trainer(["--data-dir", str(toy_dir), "--epochs", "1", "--no-save", "--headless",
+                     "--log", str(tmp_path / "log.csv"), "--record", str(gif)])
+    assert p.returncode == 2 and gif.read_bytes() == b"precious"
+    assert p.stderr.strip().splitlines() == [f"error: {gif} exists; choose another --record "
+                                             f"path or add --overwrite"]
+
+
+def test_a_tiny_window_still_draws():
+    net = Network.create([784, 24, 16, 10], np.random.default_rng(0))
+    w = tw.TrainerWindow(net, toy_data(), visible=False, size=(100, 60))
+    w.draw()
+    w.draw(full=False)
+    assert w.surface.get_size() == (100, 60)
