@@ -183,11 +183,19 @@ class TrainerWindow:
         try:
             pygame.display.init()
             pygame.font.init()
+            desktops = pygame.display.get_desktop_sizes()
+            real = pygame.display.get_driver() not in ("dummy", "offscreen")
+            if desktops and real and size == SIZE:  # leave room for title bar and panels
+                dw, dh = desktops[0]
+                size = (min(size[0], max(MIN_SIZE[0], round(dw * 0.95))),
+                        min(size[1], max(MIN_SIZE[1], round(dh * 0.88))))
             surface = pygame.display.set_mode(size, pygame.RESIZABLE)
         except pygame.error as e:
             pygame.display.quit()
             raise NoDisplay(str(e) or "no video device") from None
-        pygame.display.set_caption(self.title or "basic-neural-net: training")
+        sizes = "-".join(map(str, self.net.sizes))
+        pygame.display.set_caption(f"basic-neural-net: training {sizes}"
+                                   + (f" on {self.title}" if self.title else ""))
         return surface
 
     def close(self) -> Path | None:
