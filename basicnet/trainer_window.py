@@ -475,8 +475,10 @@ class TrainerWindow:
         rect = s.get_rect()
         W0 = self.net.W[0]
         n = W0.shape[1]
-        r.text(s, f"Layer 1 weights: what each of the {n} hidden neurons looks for",
-               (14, 12), 21, r.TEXT, bold=True)
+        title = f"Layer 1 weights: what each of the {n} hidden neurons looks for"
+        if r.text_size(title, 21, True)[0] > rect.width - 28:
+            title = f"Layer 1 weights ({n} neurons)"
+        r.text(s, title, (14, 12), 21, r.TEXT, bold=True)
         area = pygame.Rect(14, 42, rect.width - 28, rect.height - 90)
         rows, cols = r.grid_shape(n, area.width, area.height)
         scale = r.symmetric_scale(W0)
@@ -537,8 +539,10 @@ class TrainerWindow:
                    18, r.DIM, "midtop")
             p = 100 * float(acts[-1][guess]) if net.output == "softmax" else None
             verdict = f"guess {self.classes[guess]}" + (f"  {p:.0f}%" if p is not None else "")
-            r.text(s, verdict, (img_rect.centerx, img_rect.bottom + 30), 22,
-                   r.GOOD if ok else r.BAD, "midtop", bold=True)
+            # centred under the image, but never past the panel's edge
+            x = max(img_rect.centerx, inner.left + r.text_size(verdict, 22, True)[0] // 2)
+            r.text(s, verdict, (x, img_rect.bottom + 30), 22, r.GOOD if ok else r.BAD,
+                   "midtop", bold=True)
         # hidden layers: columns of cells
         columns = []
         roomy = col_w >= r.text_size("hidden 4  (000)", 16)[0] + 12
@@ -551,7 +555,8 @@ class TrainerWindow:
                    r.DIM, "midtop")
         if hidden and not roomy:
             mid = inner.left + img_w + col_w * (len(hidden) + 1) / 2
-            r.text(s, "hidden layers", (mid, inner.top - 4), 16, r.DIM, "midbottom")
+            r.text(s, "hidden layers" if len(hidden) > 1 else "hidden", (mid, inner.top - 4),
+                   16, r.DIM, "midbottom")
         # the output: labelled rows, or cells plus a top-5 list for many classes
         out_box = pygame.Rect(inner.right - out_w, top, out_w, layer_h)
         r.text(s, f"output  ({n_out})", (out_box.left + 40, inner.top), 16, r.DIM, "midtop")
