@@ -71,7 +71,7 @@ def test_array_to_surface_keeps_pixels_and_enlarges_crisply():
     assert tuple(surf.get_at((19, 9)))[:3] == (0, 0, 0)
 
 
-def test_line_chart_draws_the_series_colour(monkeypatch):
+def test_line_chart_draws_the_series_colour():
     pygame.font.init()
     s = pygame.Surface((300, 200))
     s.fill((0, 0, 0))
