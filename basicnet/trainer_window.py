@@ -4,10 +4,10 @@
 event through unchanged and, between two of them (when the weights are safe to read), draws a
 frame when one is due. Drawing and training share one thread, so nothing races; what keeps
 training fast is the frame budget, kept like a bank account: wall time earns drawing time at
-FRAME_BUDGET (6%), each frame spends what it took, and no frame is drawn while the account is
+FRAME_BUDGET (5%), each frame spends what it took, and no frame is drawn while the account is
 in the red (nor more often than MAX_FPS). However long or uneven the frames, drawing takes at
-most 6% of the time; a window that takes 20 ms a frame is drawn 3 times a second, a cheap one
-30 times.
+most 5% of the time; a window that takes 20 ms a frame is drawn 2.5 times a second, a cheap
+one 30 times.
 (A worker thread would not buy more: with 32-sample batches training is mostly Python calls
 holding the GIL, and this machine's cores are busy anyway.)
 
@@ -43,8 +43,8 @@ from .training import BatchDone, EpochDone, to_input
 SIZE = (1280, 800)
 MIN_SIZE = (480, 320)
 MAX_FPS = 30
-FRAME_BUDGET = 0.06       # fraction of wall time drawing may take
-CREDIT_MAX = 0.03         # seconds of drawing that idle time may save up (a short burst)
+FRAME_BUDGET = 0.05       # fraction of wall time drawing may take
+CREDIT_MAX = 0.015        # seconds of drawing that idle time may save up (a short burst)
 PAUSED_FPS = 20
 TILE_REFRESH_S = 0.25     # the panels are the costly part; a few updates a second show
 NETWORK_REFRESH_S = 0.25  # the learning as well as thirty would
@@ -449,7 +449,7 @@ class TrainerWindow:
             r.text(s, self._message, rect.midright, 17, r.ACCENT, "midright")
         else:
             r.text(s, f"drawing {self._fps():.0f} frames/s, {1000 * self.render_cost:.1f} ms "
-                      f"each ({100 * FRAME_BUDGET:.0f}% of the time at most)",
+                      f"each (budget: {100 * FRAME_BUDGET:.0f}% of the time)",
                    rect.midright, 15, r.blend(r.DIM, r.BACKGROUND, 0.6), "midright")
 
     def tile_rect(self, i: int) -> pygame.Rect | None:
