@@ -72,11 +72,15 @@ def _layer_range(activation: str, values: np.ndarray) -> tuple[float, float]:
 class Recorder:
     """Frames of the window for an animated GIF of bounded size.
 
-    A frame is kept every `every` seconds; when `max_frames` are held, every other one is
-    dropped and the interval doubles, so a run of any length becomes a GIF of at most
-    `max_frames` evenly spaced frames, each at most `width` pixels wide."""
+    A frame is kept every `every` training samples (not seconds: the weights change fastest
+    at the start, when a clock-driven recording would have caught one or two frames); when
+    `max_frames` are held, every other one is dropped and the interval doubles, so a run of
+    any length becomes a GIF of at most `max_frames` frames evenly spaced in training, each
+    at most `width` pixels wide. Capturing ignores the frame budget (a recording asked for
+    the pictures); the doubling keeps its cost down: max_frames captures, then max_frames / 2
+    more each time the run's length doubles."""
 
-    def __init__(self, path, width: int = 600, max_frames: int = 60, every: float = 0.2,
+    def __init__(self, path, every: int, width: int = 600, max_frames: int = 40,
                  frame_ms: int = 150):
         from PIL import Image  # only a recording run needs Pillow
 
@@ -104,11 +108,11 @@ class Recorder:
         out[:len(colours)] = colours[:256]
         return out
 
-    def due(self, now: float) -> bool:
-        return now - self.last >= self.every
+    def due(self, samples: int) -> bool:
+        return samples - self.last >= self.every
 
-    def add(self, surface: pygame.Surface, now: float) -> None:
-        self.last = now
+    def add(self, surface: pygame.Surface, samples: int) -> None:
+        self.last = samples
         w, h = surface.get_size()
         k = min(1.0, self.width / w)
         small = pygame.transform.smoothscale(surface, (round(w * k), round(h * k))) \
@@ -145,7 +149,9 @@ class TrainerWindow:
         self.draw_l1, self.on_save, self.visible, self.epochs = draw_l1, on_save, visible, epochs
         self.epochs_before = epochs_before  # the charts' x axis counts the network's age
         self.rng = rng or np.random.default_rng()
-        self.recorder = Recorder(record) if record else None
+        # ~30 frames over the first epoch, fewer per epoch later (see Recorder)
+        every = max(64, len(data.train_labels) // 30) if data is not None else 2048
+        self.recorder = Recorder(record, every) if record else None
         self.surface = self._open(size) if visible else None
         if self.surface is None:
             pygame.font.init()
@@ -204,7 +210,7 @@ class TrainerWindow:
         if self.recorder is not None:
             if self.recorder.frames:
                 self.draw()
-                self.recorder.add(self.surface, time.perf_counter())  # the final state
+                self.recorder.add(self.surface, self.samples_seen)  # the final state
             path = self.recorder.save()
             self.recorder = None
         if self.visible and pygame.display.get_init():
@@ -227,6 +233,9 @@ class TrainerWindow:
             yield event
             now = time.perf_counter()
             if isinstance(event, EpochDone):
+                self.refresh()
+                self.frame(now)
+            elif self.recorder is not None and self.recorder.due(self.samples_seen):
                 self.refresh()
                 self.frame(now, force_capture=True)
             elif now >= self.next_frame:
@@ -317,9 +326,8 @@ class TrainerWindow:
         changed = self.draw(now, full=self.frames == 0)
         if self.visible:
             pygame.display.update(changed)
-        if self.recorder is not None and (force_capture or self.recorder.due(now)) \
-                and not self.paused:
-            self.recorder.add(self.surface, now)
+        if self.recorder is not None and (force_capture or not self.recorder.frames):
+            self.recorder.add(self.surface, self.samples_seen)
         done = time.perf_counter()
         cost = done - started
         self.drawing_s += cost
