@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -186,8 +187,17 @@ class TrainerWindow:
 
     def _open(self, size) -> pygame.Surface:
         """Open the window or raise NoDisplay with SDL's reason."""
+        chosen = os.environ.get("SDL_VIDEODRIVER", "").lower()
+        if sys.platform.startswith("linux") and not chosen and \
+                not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            # SDL would probe Wayland (printing its own "error: XDG_RUNTIME_DIR ..." line) and
+            # then settle for an invisible off-screen window
+            raise NoDisplay("neither DISPLAY nor WAYLAND_DISPLAY is set")
         try:
             pygame.display.init()
+            if pygame.display.get_driver() in ("offscreen", "dummy") and \
+                    pygame.display.get_driver() != chosen:
+                raise pygame.error("only an invisible off-screen video driver is available")
             pygame.font.init()
             desktops = pygame.display.get_desktop_sizes()
             real = pygame.display.get_driver() not in ("dummy", "offscreen")
