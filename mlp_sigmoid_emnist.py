@@ -256,6 +256,7 @@ def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
 
 def save_now(nf: netfile.NetFile, path: Path) -> str:
     """The window's S key: save the network as it is, mid-epoch if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     netfile.save(path, nf)
     say(f"saved: {path}")
     return f"saved {path}"

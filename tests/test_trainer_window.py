@@ -290,3 +290,23 @@ def test_a_tiny_window_still_draws():
     w.draw()
     w.draw(full=False)
     assert w.surface.get_size() == (100, 60)
+
+
+def test_s_key_saves_mid_epoch_from_the_trainer(toy_dir, tmp_path, monkeypatch, capsys):
+    watch = tw.TrainerWindow.watch
+
+    def press_s_then_close(self, events):
+        for i, event in enumerate(watch(self, events)):
+            yield event
+            if i == 2:  # after three batches: S, then close
+                post_key(pygame.K_s)
+                pygame.event.post(pygame.event.Event(pygame.QUIT))
+                self.next_frame = 0
+
+    monkeypatch.setattr(tw.TrainerWindow, "watch", press_s_then_close)
+    save = tmp_path / "deep" / "net.npz"
+    code = trainer.main(["--data-dir", str(toy_dir), "--epochs", "5", "--hidden", "8",
+                         "--save", str(save), "--log", str(tmp_path / "log.csv")])
+    out = capsys.readouterr().out
+    assert code == 0 and out.count(f"saved: {save}") == 2  # S, then the autosave on close
+    assert netfile.load(save).samples_seen == 3 * 32  # no batch after the close
