@@ -314,10 +314,14 @@ class TrainerWindow:
                 except OSError as err:
                     self.message(f"could not save: {err}")
         elif e.type == pygame.DROPFILE:
+            # switching networks mid-run would mix two runs' hyper-parameters, logs and save
+            # paths; say how to do it instead
             self.dropped = e.file
             name = os.path.basename(e.file)
             self.message(f"to train {name}, drop it on mlp_sigmoid_emnist.py "
-                         f"(this window keeps training its own network)")
+                         f"(this window keeps training its own network)"
+                         if name.lower().endswith(".npz") else
+                         f"{name} is not a network (.npz); this window trains its own")
         elif e.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED) and self.visible:
             self.surface = pygame.display.get_surface()
             self._layout_size = None
