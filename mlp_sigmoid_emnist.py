@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Train and test a sigmoid multilayer perceptron on MNIST or EMNIST.
 
+A window shows the network learning (its first-layer weights as pictures, the network on a
+test image, cost and accuracy curves) without slowing it down; --headless for none.
 Drop a saved network (.npz) on this script, or pass its path, to continue training it.
 Every run writes a CSV log to logs/ and, unless --no-save, saves the network to networks/
 (or --save PATH) at the end and on Ctrl+C. An existing file is never overwritten unless you
@@ -57,6 +59,8 @@ class Config:
     weight_decay: float = 0.0
     seed: int | None = None
     headless: bool = False
+    no_draw_l1: bool = False
+    record: str | None = None
     evaluate: bool = False
     save: str | None = None
     no_save: bool = False
@@ -104,7 +108,12 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, metavar="L2",
                    help=f"L2 weight decay (default: {d.weight_decay})")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
-    p.add_argument("--headless", action="store_true", help="no window")
+    p.add_argument("--headless", action="store_true",
+                   help="no window (without a display the trainer runs headless anyway)")
+    p.add_argument("--no-draw-l1", action="store_true",
+                   help="leave out the first layer's weight tiles (the window draws faster)")
+    p.add_argument("--record", metavar="FILE.gif",
+                   help="write the window's evolution to an animated GIF (also headless)")
     p.add_argument("--evaluate", action="store_true",
                    help="only test the given network: no training, no save")
     p.add_argument("--save", metavar="PATH", help="where to save (default: networks/<run>.npz)")
@@ -126,6 +135,8 @@ def parse_args(argv=None) -> Config:
         p.error("--weight-decay must be a number of at least 0")
     if cfg.no_download and cfg.download_only:
         p.error("--no-download and --download-only contradict each other")
+    if cfg.record and not cfg.record.lower().endswith(".gif"):
+        p.error("--record needs a file name ending in .gif")
     return cfg
 
 
@@ -218,9 +229,16 @@ def main(argv=None) -> int:
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
                        nf.optimizer.vb if nf.optimizer else [])
+    record = Path(cfg.record) if cfg.record else None
+    if record is not None:
+        check_writable(record, cfg.overwrite, "--record")
     log = CsvLog(log_path)
-    last = None
+    last = event = None
+    manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save
+    window = open_window(cfg, nf, data, name, lambda: save_now(nf, manual_path))
     events = train(net, data, cfg.hyper(), rng, nf.optimizer, nf.epochs_trained, nf.samples_seen)
+    if window is not None:
+        events = window.watch(events)
     try:
         for event in progress(events, cfg.epochs):
             if isinstance(event, EpochDone):
@@ -228,6 +246,8 @@ def main(argv=None) -> int:
                 nf.epochs_trained, nf.samples_seen = event.epochs_trained, event.samples_seen
                 nf.test_accuracy = event.test.accuracy
                 log.write(event)
+            else:
+                nf.samples_seen = event.samples_seen  # for S (save now) mid-epoch
     except KeyboardInterrupt:
         say("\ninterrupted")
         # save before testing: a second Ctrl+C during the test must not lose the network
@@ -237,13 +257,46 @@ def main(argv=None) -> int:
         raise UsageError(str(e)) from None
     finally:
         log.close()
+        if window is not None:
+            if window.stopped:
+                say("window closed: stopped after the current batch")
+            gif = window.close()
+            if gif is not None:
+                say(f"recording: {gif}")
     say(f"log: {log_path}")
-    result = last.test if last else evaluate(net, data.test_images, data.test_labels,
-                                             data.n_classes)
+    # the last epoch's figures hold only when training ended on an epoch's end
+    result = last.test if last is not None and event is last else \
+        evaluate(net, data.test_images, data.test_labels, data.n_classes)
     nf.test_accuracy = result.accuracy
     finish(nf, save_path)
     say(result.line())
     return 0
+
+
+def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
+    """The live window, an off-screen one when only --record asks for pictures, or None.
+    Without a display the trainer says so in one line and goes on headless."""
+    if cfg.headless and not cfg.record:
+        return None
+    from basicnet.trainer_window import NoDisplay, TrainerWindow
+
+    args = dict(title=name, draw_l1=not cfg.no_draw_l1, record=cfg.record, on_save=on_save,
+                epochs=cfg.epochs, epochs_before=nf.epochs_trained,
+                rng=np.random.default_rng(cfg.seed))  # its own: training's stays untouched
+    if not cfg.headless:
+        try:
+            return TrainerWindow(nf.net, data, visible=True, **args)
+        except NoDisplay as e:
+            say(f"note: no display ({e}); training without a window")
+    return TrainerWindow(nf.net, data, visible=False, **args) if cfg.record else None
+
+
+def save_now(nf: netfile.NetFile, path: Path) -> str:
+    """The window's S key: save the network as it is, mid-epoch if need be."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    netfile.save(path, nf)
+    say(f"saved: {path}")
+    return f"saved {path}"
 
 
 def finish(nf: netfile.NetFile, save_path: Path | None, quiet: bool = False) -> None:
