@@ -15,18 +15,15 @@ environment variables named next to them.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import struct
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import download as dl
-from .idx import DTYPES, GZIP_MAGIC, IdxError, read_idx
+from .idx import IdxError, read_idx
 
 IMAGE_SIDE = 28
 N_INPUTS = IMAGE_SIDE * IMAGE_SIDE
@@ -58,8 +55,6 @@ EMNIST_MD5 = "58c8d27c78d21e728a6bc7b3cc06412e"
 EMNIST_MD5_ENV = "BASICNET_EMNIST_MD5"
 EMNIST_ZIP = "gzip.zip"  # kept next to the splits, so fetching another split needs no download
 
-READ_CHUNK = 1 << 20      # compressed bytes read at a time
-INFLATE_CHUNK = 1 << 20   # most decompressed bytes produced at a time (bounds zip bombs too)
 TRANSPOSE_CHUNK = 2048    # images turned upright at a time: a 1.6 MB scratch copy
 
 
@@ -231,73 +226,19 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
 
 # --- reading ------------------------------------------------------------------------------
 
-def _inflated(path: Path):
-    """The content of a raw or gzip file (gzip told by its magic bytes, not its name), a few
-    MB at a time, so a 547 MB file never sits in memory as one bytes object."""
-    with open(path, "rb") as f:
-        if f.read(2) != GZIP_MAGIC:
-            f.seek(0)
-            while chunk := f.read(READ_CHUNK):
-                yield chunk
-            return
-        f.seek(0)
-        inflate = None
-        try:
-            while data := f.read(READ_CHUNK):
-                while data:
-                    if inflate is None:  # start of a gzip member (a .gz may hold several)
-                        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    yield inflate.decompress(data, INFLATE_CHUNK)
-                    if inflate.eof:
-                        data, inflate = inflate.unused_data, None
-                    else:
-                        data = inflate.unconsumed_tail
-        except zlib.error as e:
-            raise IdxError(f"{path}: corrupt gzip data ({e})") from None
-        if inflate is not None:
-            raise IdxError(f"{path}: truncated gzip data (the file ends mid-stream)")
-
-
 def _read_images(path: Path, transposed: bool = False) -> np.ndarray:
-    """uint8 images (N, 784) from an IDX file, upright (transposed back when stored
-    transposed), decompressed straight into the final array."""
-    chunks = _inflated(path)
-    head = bytearray()
-    for chunk in chunks:
-        head += chunk
-        if len(head) >= 16:
-            break
-    if len(head) < 4:
-        raise IdxError(f"{path}: too short for an IDX header ({len(head)} bytes)")
-    zero, code, ndim = struct.unpack(">HBB", head[:4])
-    if zero != 0:
-        raise IdxError(f"{path}: bad magic number 0x{bytes(head[:4]).hex()} (not an IDX file)")
-    if code not in DTYPES:
-        raise IdxError(f"{path}: unknown IDX dtype code 0x{code:02x}")
-    if len(head) < 4 + 4 * ndim:
-        raise IdxError(f"{path}: header announces {ndim} dimensions but the file ends first")
-    shape = struct.unpack(f">{ndim}I", head[4:4 + 4 * ndim])
-    if code != 0x08 or ndim != 3 or shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+    """uint8 images (N, 784) from an IDX file, upright (turned back in place, a block at a
+    time, when stored transposed)."""
+    images = read_idx(path)
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE,
+                                                                            IMAGE_SIDE):
         raise DatasetError(f"{path}: expected uint8 images of shape (N, 28, 28), got "
-                           f"{np.dtype(DTYPES[code]).name} {shape}")
-    n = shape[0]
-    out = np.empty(n * N_INPUTS, np.uint8)
-    pos = 0
-    for piece in itertools.chain([memoryview(head)[16:]], chunks):
-        end = pos + len(piece)
-        if end > out.size:
-            raise IdxError(f"{path}: unexpected trailing bytes after shape {shape}")
-        out[pos:end] = np.frombuffer(piece, np.uint8)
-        pos = end
-    if pos < out.size:
-        raise IdxError(f"{path}: truncated: shape {shape} needs {16 + out.size} bytes, "
-                       f"file has {16 + pos}")
-    images = out.reshape(n, IMAGE_SIDE, IMAGE_SIDE)
+                           f"{images.dtype.name} {images.shape}")
     if transposed:
-        for i in range(0, n, TRANSPOSE_CHUNK):
+        for i in range(0, len(images), TRANSPOSE_CHUNK):
             block = images[i:i + TRANSPOSE_CHUNK]
             block[...] = block.transpose(0, 2, 1).copy()
-    return out.reshape(n, N_INPUTS)
+    return images.reshape(len(images), N_INPUTS)
 
 
 def _read_labels(path: Path, n_images: int, images_path: Path) -> np.ndarray:
