@@ -280,12 +280,12 @@ def read_image(path) -> np.ndarray:
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame  # imported here: the rest of this module needs nothing but numpy
 
+    if os.path.isdir(path):  # pygame reports a folder as a missing file
+        raise OSError("is a folder, not an image")
     try:
         surface = pygame.image.load(os.fspath(path))
     except FileNotFoundError:
         raise OSError("no such file") from None
-    except IsADirectoryError:
-        raise OSError("is a folder, not an image") from None
     except (pygame.error, OSError, ValueError) as e:
         raise ValueError(f"not a readable image ({e})") from None
     rgb = pygame.surfarray.array3d(surface).transpose(1, 0, 2)  # surfarray is (x, y)

@@ -388,6 +388,7 @@ def parser(description: str, files_help: str) -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help=files_help)
     p.add_argument("--out", metavar="FILE.png",
                    help="save the figure to this file (.png, .svg, .pdf) instead of showing it")
+    p.add_argument("--overwrite", action="store_true", help="allow --out to replace a file")
     return p
 
 
@@ -403,6 +404,8 @@ def run_script(args, read, errors, build) -> int:
         elif os.path.exists(args.out) and any(os.path.exists(f) and os.path.samefile(f, args.out)
                                               for f in args.files):
             raise PlotError(f"--out {args.out} is one of the input files; choose another name")
+        elif os.path.exists(args.out) and not args.overwrite:
+            raise PlotError(f"--out {args.out} exists; choose another name or add --overwrite")
         items, bad = [], 0
         for path in args.files:
             try:

@@ -260,14 +260,17 @@ def test_predict_goes_on_past_unreadable_files(mnist, tmp_path, capsys):
     junk.write_bytes(b"\xff\xd8 not really a jpeg")
     blank = write_png(tmp_path / "blank.png", np.full((50, 60, 3), 255, np.uint8))
     missing = tmp_path / "missing.png"
+    folder = tmp_path / "a folder"
+    folder.mkdir()
     status = ident.main([str(ident.DEFAULT_NETWORK), "--predict", str(junk), str(good),
-                         str(missing), str(blank)])
+                         str(missing), str(blank), str(folder)])
     out, err = capsys.readouterr()
     assert status == 2
     assert out.splitlines() == [out.splitlines()[0]] and out.startswith(f"{good}: 7 (")
     errors = err.splitlines()
-    assert len(errors) == 3 and all(e.startswith("error: ") for e in errors)
+    assert len(errors) == 4 and all(e.startswith("error: ") for e in errors)
     assert str(junk) in errors[0] and str(missing) in errors[1] and str(blank) in errors[2]
+    assert "no such file" in errors[1] and f"{folder}: is a folder" in errors[3]
 
 
 def test_a_bad_network_is_one_error_line(tmp_path):

@@ -315,6 +315,17 @@ def test_out_never_replaces_an_input_or_writes_an_unknown_format(csv_log, tmp_pa
     assert csv_log.read_bytes() == before and not (tmp_path / "x.txt").exists()
 
 
+def test_out_never_replaces_a_file_without_overwrite(csv_log, tmp_path, capsys):
+    picture = tmp_path / "earlier.png"
+    picture.write_bytes(b"a picture made earlier")
+    assert cost_script.main([str(csv_log), "--out", str(picture)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "exists" in err[0] and "--overwrite" in err[0]
+    assert picture.read_bytes() == b"a picture made earlier"
+    assert cost_script.main([str(csv_log), "--out", str(picture), "--overwrite"]) == 0
+    assert_png(picture)
+
+
 def headless_env():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["MPLBACKEND"] = "Agg"
