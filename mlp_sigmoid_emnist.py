@@ -133,6 +133,11 @@ def parse_args(argv=None) -> Config:
         p.error("--momentum must be at least 0 and less than 1")
     if not 0 <= cfg.weight_decay < math.inf:
         p.error("--weight-decay must be a number of at least 0")
+    for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record)):
+        if path and path.endswith(("/", os.sep)):
+            p.error(f"{flag} {path} names a folder; give a file path")
+    if cfg.save and cfg.no_save:
+        p.error("--save and --no-save contradict each other")
     if cfg.no_download and cfg.download_only:
         p.error("--no-download and --download-only contradict each other")
     if cfg.record and not cfg.record.lower().endswith(".gif"):
@@ -156,7 +161,7 @@ def unique_path(path: Path) -> Path:
 def check_writable(path: Path, overwrite: bool, flag: str = "--save") -> None:
     """Refuse, before any training, a path that would be overwritten or cannot be written."""
     if path.is_dir():
-        raise UsageError(f"{path} is a folder, not a file path")
+        raise UsageError(f"{path} is a folder; {flag} needs a file path")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
     folder = path.parent
@@ -173,6 +178,9 @@ def prepare_network(cfg: Config, rng) -> netfile.NetFile:
     if cfg.network:
         nf = netfile.load(cfg.network)
         sizes = nf.net.sizes
+        accuracy = ("never tested" if math.isnan(nf.test_accuracy)
+                    else f"test accuracy {100 * nf.test_accuracy:.2f}%")
+        say(f"continuing {cfg.network}: {nf.epochs_trained} epochs trained, {accuracy}")
         if cfg.hidden != Config().hidden and cfg.hidden != sizes[1:-1]:
             say(f"note: {cfg.network} has layers {sizes}; ignoring --hidden {cfg.hidden}")
         return nf

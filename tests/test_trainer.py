@@ -153,6 +153,7 @@ def test_continuing_trains_on_and_leaves_the_input_untouched(toy, trained, tmp_p
                 "--save", out, "--log", tmp_path / "more.csv")
     _ok(r)
     assert "ignoring --hidden" in r.stdout  # the network's own sizes win, and it says so
+    assert f"continuing {trained}: 2 epochs trained, test accuracy" in r.stdout
     assert _digest(trained) == before
     old, new = netfile.load(trained), netfile.load(out)
     assert new.net.sizes == old.net.sizes == [784, 16, 10]
@@ -405,6 +406,8 @@ ARG_CASES = {
     "hidden size 0": (["--hidden", "100", "0"], "--hidden"),
     "unknown activation": (["--activation", "swish"], "swish"),
     "unknown flag": (["--frobnicate"], "--frobnicate"),
+    "--save with --no-save": (["--no-save"], "contradict"),
+    "--record naming a folder": (["--record", "clips/"], "folder"),
 }
 
 
