@@ -13,6 +13,10 @@ Shapes, for a batch of N samples and layer sizes n_0, n_1, ..., n_L:
 `forward` returns every activation, `backward` returns the gradients of the mean cost and
 changes nothing, `SGD.update` applies them. Keeping the three apart makes a gradient check a
 few lines long and lets a window read the weights safely between two steps.
+
+Speed: the matrix products are most of the work, so everything else avoids new arrays. A
+training loop hands `forward` and `backward` a `Workspace` whose arrays every batch reuses,
+and `SGD.update` keeps one scratch array per layer; everything stays float32.
 """
 
 from __future__ import annotations
