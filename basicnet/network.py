@@ -97,9 +97,6 @@ class Workspace:
         self.dW = [np.empty((n_in, n_out), dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.db = [np.empty(n_out, dtype) for n_out in sizes[1:]]
 
-    def fits(self, net: "Network", n: int) -> bool:
-        return n <= self.batch_size and net.sizes == self.sizes and net.W[0].dtype == self.dtype
-
 
 @dataclass
 class Network:
@@ -194,7 +191,7 @@ class Network:
         delta *= 1.0 / n  # the cost is a mean over the batch
         for l in range(L - 1, -1, -1):
             np.matmul(a[l].T, delta, out=dW[l])
-            np.sum(delta, axis=0, out=db[l])
+            delta.sum(axis=0, out=db[l])
             if l > 0:  # the input layer needs no δ
                 delta = np.matmul(delta, self.W[l].T, out=work.delta[l][:n])
                 delta *= activation_prime(self.hidden, a[l], out=work.prime[l][:n])
