@@ -229,7 +229,7 @@ class SGD:
     weight_decay: float = 0.0
     vW: list[np.ndarray] = field(default_factory=list)  # velocities, kept for resuming
     vb: list[np.ndarray] = field(default_factory=list)
-    step: list[np.ndarray] = field(default_factory=list, repr=False)  # scratch for η·∂C/∂W
+    step: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)  # η·∂C/∂W
 
     def update(self, net: Network, dW, db, lr: float) -> None:
         """Apply the gradients (dW, db) to `net` in place. With μ = 0 this is plain SGD,
