@@ -48,13 +48,15 @@ class Config:
     network: str | None = None
     dataset: str | None = None  # None: the network's dataset, else mnist
     data_dir: str | None = None
-    hidden: list[int] = field(default_factory=lambda: [100])
+    # The defaults reach 98% MNIST test accuracy after 4-5 epochs (about 5 s on 2 cores) and
+    # end near 98.1-98.3%; see README.perf.md for how they were chosen.
+    hidden: list[int] = field(default_factory=lambda: [200])
     activation: str = "sigmoid"
     output: str = "softmax"
-    epochs: int = 10
+    epochs: int = 7
     batch_size: int = 32
-    lr: float = 0.1
-    schedule: str = "constant"
+    lr: float = 0.25
+    schedule: str = "cosine"
     momentum: float = 0.9
     weight_decay: float = 0.0
     seed: int | None = None

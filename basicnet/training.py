@@ -21,9 +21,10 @@ PIXEL_SCALE = np.float32(1 / 255)
 EVAL_BATCH = 10_000
 
 
-def to_input(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels (N, 784) -> float32 network input in [0, 1]."""
-    return np.multiply(images, PIXEL_SCALE, dtype=np.float32)
+def to_input(images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 pixels (N, 784) -> float32 network input in [0, 1], in one pass (into `out`,
+    a float32 (N, 784) array, when given)."""
+    return np.multiply(images, PIXEL_SCALE, out=out, dtype=np.float32)
 
 
 @dataclass
@@ -99,6 +100,7 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     BatchDone / EpochDone events. Raises Diverged (after restoring the last good weights)."""
     n = len(data.train_labels)
     n_batches = math.ceil(n / hyper.batch_size)
+    work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
@@ -108,7 +110,8 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
         for batch in range(n_batches):
             idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
             y = data.train_labels[idx]
-            a = net.forward(to_input(data.train_images[idx]))
+            x = to_input(data.train_images[idx], out=work.x[:len(idx)])
+            a = net.forward(x, work)
             cost = net.cost(a[-1], y)
             if not math.isfinite(cost):
                 net.W, net.b = good[0].W, good[0].b
@@ -118,7 +121,7 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
                                f"try a smaller --lr")
             lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
                                / hyper.epochs)
-            optimizer.update(net, *net.backward(a, y), lr)
+            optimizer.update(net, *net.backward(a, y, work), lr)
             cost_sum += cost
             samples_seen += len(idx)
             yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr)
