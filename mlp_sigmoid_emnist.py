@@ -223,32 +223,56 @@ def main(argv=None) -> int:
         return 0
 
     run = f"{name}-{'-'.join(map(str, net.sizes))}-{time.strftime('%Y%m%d-%H%M%S')}"
-    save_path = None
-    if not cfg.no_save:
-        if cfg.save:
-            save_path = Path(cfg.save)
-            check_writable(save_path, cfg.overwrite)
-        else:
-            save_path = unique_path(NETWORKS_DIR / f"{run}.npz")
-            check_writable(save_path, False)
-    log_path = Path(cfg.log) if cfg.log else unique_path(LOGS_DIR / f"{run}.csv")
-    check_writable(log_path, cfg.overwrite, "--log")
-    if save_path is not None and save_path.resolve() == log_path.resolve():
-        raise UsageError(f"--save and --log both name {save_path}; the log would be lost")
-
+    save_path, log_path, record = output_paths(cfg, run)
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
                        nf.optimizer.vb if nf.optimizer else [])
+    manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save
+    window = open_window(cfg, nf, data, name, lambda: save_now(nf, manual_path))
+    try:
+        result = run_training(cfg, nf, data, rng, window, save_path, log_path)
+    finally:
+        close_window(window, record)
+    say(result.line())
+    return 0
+
+
+def output_paths(cfg: Config, run: str):
+    """Where the network, the log and the recording go: checked before any training, so that
+    no run ends unable to save, or replaces a file it was not told to, or one of its inputs."""
+    save_path = None
+    if cfg.save:
+        save_path = Path(cfg.save)
+        check_writable(save_path, cfg.overwrite)
+    elif not cfg.no_save:
+        save_path = unique_path(NETWORKS_DIR / f"{run}.npz")
+        check_writable(save_path, False)
+    log_path = Path(cfg.log) if cfg.log else unique_path(LOGS_DIR / f"{run}.csv")
+    check_writable(log_path, cfg.overwrite, "--log")
     record = Path(cfg.record) if cfg.record else None
     if record is not None:
         check_writable(record, cfg.overwrite, "--record")
-    log = CsvLog(log_path)
-    last = event = None
-    manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save
-    window = open_window(cfg, nf, data, name, lambda: save_now(nf, manual_path))
+    named = [(f, p.resolve()) for f, p in (("--save", save_path), ("--log", log_path),
+                                           ("--record", record)) if p is not None]
+    if cfg.network:
+        named.append(("the network being trained", Path(cfg.network).resolve()))
+    for i, (flag, path) in enumerate(named):
+        for other, other_path in named[i + 1:]:
+            # --save over the network being trained, with --overwrite, is saving it in place
+            if path == other_path and (flag, other) != ("--save", "the network being trained"):
+                raise UsageError(f"{flag} and {other} both name {path}; one would be lost")
+    return save_path, log_path, record
+
+
+def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path, log_path):
+    """Train, log every epoch, save the network; the test result of the network as saved."""
+    net = nf.net
     events = train(net, data, cfg.hyper(), rng, nf.optimizer, nf.epochs_trained, nf.samples_seen)
     if window is not None:
         events = window.watch(events)
+    last = event = None
+    samples_before = nf.samples_seen
+    log = CsvLog(log_path)
     try:
         for event in progress(events, cfg.epochs):
             if isinstance(event, EpochDone):
@@ -263,24 +287,35 @@ def main(argv=None) -> int:
         # save before testing: a second Ctrl+C during the test must not lose the network
         finish(nf, save_path, quiet=True)
     except Diverged as e:
+        # the weights are those from before the failing epoch; so must the count be
+        nf.samples_seen = last.samples_seen if last else samples_before
         finish(nf, save_path)
         raise UsageError(str(e)) from None
     finally:
         log.close()
-        if window is not None:
-            if window.stopped:
-                say("window closed: stopped after the current batch")
-            gif = window.close()
-            if gif is not None:
-                say(f"recording: {gif}")
+    if window is not None and window.stopped:
+        say("window closed: stopped after the current batch")
     say(f"log: {log_path}")
     # the last epoch's figures hold only when training ended on an epoch's end
     result = last.test if last is not None and event is last else \
         evaluate(net, data.test_images, data.test_labels, data.n_classes)
     nf.test_accuracy = result.accuracy
     finish(nf, save_path)
-    say(result.line())
-    return 0
+    return result
+
+
+def close_window(window, record: Path | None) -> None:
+    """Close the window and write the recording: after the network is saved, so that a
+    recording that cannot be written costs only the recording."""
+    if window is None:
+        return
+    try:
+        gif = window.close()
+    except OSError as e:
+        say(f"note: could not write the recording {record}: {e.strerror or e}")
+        return
+    if gif is not None:
+        say(f"recording: {gif}")
 
 
 def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):

@@ -248,6 +248,8 @@ def _read_labels(path: Path, n_images: int, images_path: Path) -> np.ndarray:
     if len(a) != n_images:
         raise DatasetError(f"{path}: {len(a)} labels but {images_path.name} has "
                            f"{n_images} images")
+    if a.size and a.min() < 0:
+        raise DatasetError(f"{path}: negative label {a.min()}; labels count classes from 0")
     return a.astype(np.int64)
 
 

@@ -21,13 +21,13 @@ Saving writes a temporary file in the destination folder and renames it over the
 from __future__ import annotations
 
 import os
-import secrets
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .files import atomic_write
 from .network import HIDDEN_ACTIVATIONS, OUTPUTS, SGD, Network
 
 FORMAT_VERSION = 1
@@ -77,21 +77,8 @@ def save(path, nf: NetFile) -> None:
         for l, (vW, vb) in enumerate(zip(nf.optimizer.vW, nf.optimizer.vb)):
             arrays[f"vW{l}"] = vW.astype(np.float32)
             arrays[f"vb{l}"] = vb.astype(np.float32)
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".saving-{secrets.token_hex(6)}.npz.tmp")
-    # os.open rather than mkstemp: mkstemp makes the file 0600, which the rename would keep;
-    # 0666 here lets the umask decide, as for any file the user writes.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def _get(z, key, name) -> np.ndarray:

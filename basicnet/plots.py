@@ -15,7 +15,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +22,8 @@ from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
+
+from .files import atomic_write
 
 STYLE = {
     "axes.spines.top": False, "axes.spines.right": False,
@@ -364,23 +365,11 @@ def save(fig: Figure, out: str) -> None:
     if ext not in formats:
         raise PlotError(f"--out {out}: unknown picture format '.{ext}' "
                         f"(use .png, .svg or .pdf)")
-    folder = os.path.dirname(os.path.abspath(out))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".plot-", suffix=f".{ext}", dir=folder)
-    except OSError as e:
-        raise PlotError(f"cannot write {out}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(out) as f:
             fig.savefig(f, format=ext)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp's private 0600 suits no picture
-        os.replace(tmp, out)
     except OSError as e:
         raise PlotError(f"cannot write {out}: {e.strerror or e}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def parser(description: str, files_help: str) -> argparse.ArgumentParser:

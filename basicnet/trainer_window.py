@@ -39,6 +39,7 @@ import pygame  # noqa: E402
 
 from . import render as r
 from .datasets import IMAGE_SIDE
+from .files import atomic_write
 from .training import BatchDone, EpochDone, to_input
 
 SIZE = (1280, 800)
@@ -130,10 +131,9 @@ class Recorder:
             return None
         durations = [self.frame_ms] * len(self.frames)
         durations[-1] = 2000  # linger on the final state before looping
-        tmp = self.path.with_name(f".{self.path.name}.part")
-        self.frames[0].save(tmp, format="GIF", save_all=True, append_images=self.frames[1:],
-                            duration=durations, loop=0, disposal=1)
-        os.replace(tmp, self.path)
+        with atomic_write(self.path) as f:
+            self.frames[0].save(f, format="GIF", save_all=True, append_images=self.frames[1:],
+                                duration=durations, loop=0, disposal=1)
         return self.path
 
 

@@ -112,11 +112,24 @@ def test_labels_the_mapping_does_not_name_are_reported(tmp_path):
         datasets.load("emnist-digits", tmp_path)
 
 
-def test_streaming_reader_gives_what_the_idx_reader_gives(mnist_dir, mnist):
-    for role, name in datasets.MNIST.files.items():
-        want = idx.read_idx(mnist_dir / name)
-        got = getattr(mnist, role)
-        assert np.array_equal(got.reshape(want.shape), want), role
+def test_real_mnist_loads_byte_for_byte(mnist):
+    """The loaded pixels, with their IDX header, hash to the canonical decompressed files."""
+    import hashlib
+    import struct
+    for images, md5 in ((mnist.train_images, "6bbc9ace898e44ae57da46a324031adb"),
+                        (mnist.test_images, "2646ac647ad5339dbf082846283269ea")):
+        header = struct.pack(">HBBIII", 0, 0x08, 3, len(images), 28, 28)
+        assert hashlib.md5(header + images.tobytes()).hexdigest() == md5
+    assert np.bincount(mnist.test_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958,
+                                                       1028, 974, 1009]
+
+
+def test_negative_labels_are_reported(tmp_path):
+    write_emnist(tmp_path, "digits", n_train=30, n_test=10)
+    idx.write_idx(tmp_path / "emnist-digits-test-labels-idx1-ubyte.gz",
+                  np.array([-1] + [0] * 9, np.int8))
+    with pytest.raises(datasets.DatasetError, match="negative label -1"):
+        datasets.load("emnist-digits", tmp_path)
 
 
 def test_multi_member_gzip_and_raw_files_read_alike(tmp_path):

@@ -476,6 +476,33 @@ def test_divergence_of_a_resumed_network_keeps_its_weights(toy, trained, tmp_pat
     assert new.epochs_trained == old.epochs_trained == 2
     for a, b in zip(old.net.W + old.net.b, new.net.W + new.net.b):
         np.testing.assert_array_equal(a, b)
+    assert new.samples_seen == old.samples_seen  # the count goes back with the weights
+
+
+def test_outputs_may_not_name_each_other_or_the_input(toy, trained, tmp_path, in_process):
+    before = trained.read_bytes()
+    line = _error(in_process(trained, "--data-dir", toy, "--log", trained, "--overwrite",
+                             "--save", tmp_path / "n.npz"))
+    assert "--log and the network being trained" in line
+    line = _error(in_process("--data-dir", toy, "--log", tmp_path / "a", "--record",
+                             tmp_path / "a.gif", "--save", tmp_path / "a.gif"))
+    assert "--save and --record" in line
+    assert trained.read_bytes() == before and list(tmp_path.iterdir()) == []
+
+
+def test_a_recording_that_cannot_be_written_costs_only_the_recording(toy, tmp_path,
+                                                                     in_process, monkeypatch):
+    from basicnet import trainer_window
+
+    def disk_full(self):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(trainer_window.Recorder, "save", disk_full)
+    save = tmp_path / "net.npz"
+    r = in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save", save,
+                   "--log", tmp_path / "run.csv", "--record", tmp_path / "run.gif")
+    _ok(r)
+    assert "could not write the recording" in r.stdout
+    assert netfile.load(save).epochs_trained == 1 and not (tmp_path / "run.gif").exists()
 
 
 def test_ctrl_c_saves_and_exits_cleanly(toy, tmp_path):
