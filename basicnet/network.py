@@ -81,6 +81,13 @@ def activation_prime(name: str, a: np.ndarray, out: np.ndarray | None = None) ->
 
 # --- the network -------------------------------------------------------------------------------
 
+def init_std(n_in: int, hidden: str) -> float:
+    """The standard deviation of a layer's starting weights: sqrt(1/n_in), so the variance of
+    z does not grow with the number of inputs and no sigmoid starts saturated; He's
+    sqrt(2/n_in) for ReLU, which silences half its inputs."""
+    return math.sqrt((2.0 if hidden == "relu" else 1.0) / n_in)
+
+
 class Workspace:
     """Arrays that `forward` and `backward` write into instead of allocating fresh ones for
     every batch: the activations a[l], the errors δ[l], σ'(z[l]), the gradients, and the input
@@ -111,14 +118,12 @@ class Network:
     @classmethod
     def create(cls, sizes, rng: np.random.Generator, hidden="sigmoid", output="softmax",
                dtype=np.float32) -> "Network":
-        """Weights ~ N(0, 1/n_in), scaled by fan-in so every z starts with unit variance and
-        no sigmoid starts saturated (ReLU gets He's 2/n_in). Biases start at zero."""
+        """Weights ~ N(0, init_std²), biases zero."""
         if hidden not in HIDDEN_ACTIVATIONS:
             raise ValueError(f"unknown hidden activation {hidden!r}")
         if output not in OUTPUTS:
             raise ValueError(f"unknown output {output!r}")
-        gain = 2.0 if hidden == "relu" else 1.0
-        W = [(rng.standard_normal((n_in, n_out)) * np.sqrt(gain / n_in)).astype(dtype)
+        W = [(rng.standard_normal((n_in, n_out)) * init_std(n_in, hidden)).astype(dtype)
              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         b = [np.zeros(n_out, dtype) for n_out in sizes[1:]]
         return cls(W, b, hidden, output)
@@ -171,14 +176,21 @@ class Network:
         return float(0.5 * np.einsum("ij,ij->", diff, diff) / n)
 
     def backward(self, a: list[np.ndarray], y: np.ndarray, work: Workspace | None = None):
-        """Gradients (∂C/∂W[l], ∂C/∂b[l]) of the mean cost C, from the activations of
-        `forward` and integer labels y. Changes nothing in the network; the gradients go
-        into `work` when given (valid until its next use), else into new arrays.
+        """Gradients (∂C/∂W[l], ∂C/∂b[l]) of the mean cost C over the batch, from the
+        activations of `forward` and integer labels y. Changes nothing in the network; the
+        gradients go into `work` when given (valid until its next use), else new arrays.
+
+        With y one-hot (the code subtracts 1 at each label instead of building it), δ = ∂C/∂z
+        for one sample, and N samples per batch:
 
             δ[L] = a[L] - y                    softmax + cross-entropy
-            δ[L] = (a[L] - y) ⊙ σ'(z[L])       sigmoid + quadratic
-            δ[l] = (δ[l+1] @ W[l]ᵀ) ⊙ σ'(z[l])
-            ∂C/∂W[l] = a[l]ᵀ @ δ[l+1],  ∂C/∂b[l] = Σ_rows δ[l+1]
+            δ[L] = (a[L] - y) ⊙ σ'(z[L])       sigmoid + quadratic         (Nielsen's BP1)
+            δ[l] = (δ[l+1] @ W[l]ᵀ) ⊙ σ'(z[l])                             (BP2)
+            ∂C/∂b[l] = mean over the rows of δ[l+1]                        (BP3)
+            ∂C/∂W[l] = a[l]ᵀ @ δ[l+1] / N                                  (BP4)
+
+        (Row-major: W[l] here is Nielsen's w^{l+1} transposed.) The 1/N is folded into δ[L]
+        once, and so carried into every δ, rather than divided out of every gradient.
         """
         n, L = len(y), len(self.W)
         if work is None:

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 
 from .files import atomic_write
+from .network import init_std
 
 STYLE = {
     "axes.spines.top": False, "axes.spines.right": False,
@@ -60,12 +61,6 @@ def new_figure(interactive: bool = False) -> Figure:
 
 
 # --- weight and bias histograms ------------------------------------------------------------
-
-def init_std(n_in: int, hidden: str) -> float:
-    """The standard deviation Network.create draws a layer's weights with: sqrt(1/n_in), or He's
-    sqrt(2/n_in) for ReLU networks (tests check the two agree)."""
-    return math.sqrt((2.0 if hidden == "relu" else 1.0) / n_in)
-
 
 def _normal_pdf(x, std):
     return np.exp(-0.5 * (x / std) ** 2) / (std * math.sqrt(2 * math.pi))

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .training import CsvLog
+
 X_AXES = ("epochs", "samples", "seconds")
-CSV_COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
-               "test_accuracy")
+CSV_COLUMNS = CsvLog.COLUMNS  # what the trainer writes
 
 
 class RunLogError(ValueError):

@@ -40,12 +40,16 @@ def _rel_error(a, b) -> float:
 
 @pytest.mark.parametrize("hidden, output", list(itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS)))
 @pytest.mark.parametrize("sizes", [[6, 5, 4, 3], [5, 4, 4, 3, 4]], ids=["2hidden", "3hidden"])
-def test_backward_matches_finite_differences(sizes, hidden, output):
+@pytest.mark.parametrize("reuse", [False, True], ids=["new-arrays", "workspace"])
+def test_backward_matches_finite_differences(sizes, hidden, output, reuse):
+    """Both paths: new arrays, and the workspace training reuses (larger than the batch, as
+    for an epoch's last, short batch)."""
     net = _net(sizes, hidden, output)
     rng = np.random.default_rng(1)
     X = rng.normal(0, 1, (7, sizes[0]))
     y = rng.integers(0, sizes[-1], 7)
-    dW, db = net.backward(net.forward(X), y)
+    work = net.workspace(16) if reuse else None
+    dW, db = net.backward(net.forward(X, work), y, work)
     assert len(dW) == len(db) == len(sizes) - 1
     for l in range(len(net.W)):
         assert dW[l].shape == net.W[l].shape and db[l].shape == net.b[l].shape

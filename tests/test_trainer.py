@@ -27,9 +27,8 @@ DESIGN_COLUMNS = ["epoch", "samples_seen", "elapsed_s", "learning_rate", "train_
 # fighting over two cores make tiny batches 30 times slower.
 ENV = dict(os.environ, SDL_VIDEODRIVER="dummy", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
            OMP_NUM_THREADS="1", PYTHONWARNINGS="default")
-# Once the trainer can download, missing files are fetched unless told not to; these tests
-# never touch the internet, so they pass the flag whenever the trainer has it.
-NO_DOWNLOAD = ["--no-download"] if "--no-download" in SCRIPT.read_text() else []
+# Missing files are fetched unless told not to; these tests never touch the internet.
+NO_DOWNLOAD = ["--no-download"]
 
 
 def _argv(args) -> list[str]:
