@@ -26,9 +26,9 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import numpy as np  # noqa: E402  (after the thread settings above, which numpy reads once)
 
-from basicnet import drawing, netfile  # noqa: E402
+from basicnet import drawing, netfile, render  # noqa: E402
 from basicnet.datasets import N_INPUTS  # noqa: E402
-from basicnet.identifier_window import load_network, top_guesses  # noqa: E402
+from basicnet.identifier_window import IdentifierWindow, load_network, top_guesses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-256-64-10.npz"
@@ -74,41 +74,18 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
     return 2 if failed else 0
 
 
-class NoDisplay(RuntimeError):
-    pass
-
-
-HEADLESS_DRIVERS = ("offscreen", "dummy")
-
-
 def open_window(nf: netfile.NetFile, path):
-    """The window, or NoDisplay when there is no screen to put it on.
-
-    Without a display SDL does not fail: it quietly picks its invisible "offscreen" driver
-    (and Wayland's client library prints a line of its own while SDL looks for a compositor).
-    So on Linux no DISPLAY or WAYLAND_DISPLAY means no window, and an invisible driver is only
-    accepted when asked for by name in SDL_VIDEODRIVER (as the tests do)."""
+    """The window, or render.NoDisplay when there is no screen to put it on."""
     import pygame
 
     advice = "use --predict IMAGE to classify image files without a window"
-    chosen = os.environ.get("SDL_VIDEODRIVER")
-    if sys.platform.startswith("linux") and not chosen:
-        x11, wayland = os.environ.get("DISPLAY"), os.environ.get("WAYLAND_DISPLAY")
-        if not (x11 or wayland):
-            raise NoDisplay(f"no display to open a window on (DISPLAY is not set); {advice}")
-        # only the servers that were announced: an unreachable one then fails cleanly
-        os.environ["SDL_VIDEODRIVER"] = ",".join(
-            name for name, there in (("wayland", wayland), ("x11", x11)) if there)
     try:
-        pygame.display.init()
-        if pygame.display.get_driver() in HEADLESS_DRIVERS and not chosen:
-            raise NoDisplay(f"no display to open a window on; {advice}")
-        pygame.font.init()
-        from basicnet.identifier_window import IdentifierWindow
-
+        render.init_display()
         return IdentifierWindow(nf, path)
+    except render.NoDisplay as e:
+        raise render.NoDisplay(f"no display to open a window on ({e}); {advice}") from None
     except pygame.error as e:
-        raise NoDisplay(f"cannot open a window ({e}); {advice}") from None
+        raise render.NoDisplay(f"cannot open a window ({e}); {advice}") from None
 
 
 def main(argv=None) -> int:
@@ -129,7 +106,7 @@ def main(argv=None) -> int:
 def cli() -> int:
     try:
         return main()
-    except (netfile.NetFileError, NoDisplay) as e:
+    except (netfile.NetFileError, render.NoDisplay) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

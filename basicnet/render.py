@@ -1,9 +1,9 @@
 """Drawing primitives shared by the trainer window and the identifier: colour maps, arrays onto
 surfaces, text, activation columns, links between layers and line charts.
 
-Pure functions of their arguments: nothing here opens a window or initialises pygame at import
-time. The functions that draw take a target `pygame.Surface` and a `pygame.Rect` (or tuple) and
-paint only inside it; the colour-map functions are numpy only, so they are testable without
+Pure functions of their arguments, and `init_display` that both windows open with; nothing
+here opens a window or initialises pygame at import time. The functions that draw take a target
+`pygame.Surface` and a `pygame.Rect` (or tuple) and paint only inside it; the colour-map functions are numpy only, so they are testable without
 pygame and cheap enough to call every frame (a lookup table, no per-pixel Python).
 
 Conventions: images are numpy arrays shaped (height, width, 3) uint8, row-major like the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from functools import lru_cache
 
 import numpy as np
@@ -457,3 +458,38 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
             r = text(surface, label, (legend_x, plot.top - 4), size - 2, colour, "bottomright")
             pygame.draw.line(surface, colour, (r.left - 16, r.centery), (r.left - 5, r.centery), 2)
             legend_x = r.left - 26
+
+
+# --- the display --------------------------------------------------------------------------------
+
+HEADLESS_DRIVERS = ("offscreen", "dummy")
+
+
+class NoDisplay(RuntimeError):
+    """No window can be opened here (no display, or SDL has no usable video driver)."""
+
+
+def init_display() -> None:
+    """Initialise pygame's display and fonts for a visible window, or raise NoDisplay.
+
+    Without a display SDL does not fail: it quietly picks its invisible "offscreen" driver (and
+    Wayland's client library prints a line of its own while SDL looks for a compositor). So on
+    Linux no DISPLAY or WAYLAND_DISPLAY means no window, only the servers that were announced
+    are tried (an unreachable one then fails cleanly), and an invisible driver is accepted only
+    when asked for by name in SDL_VIDEODRIVER (as the tests do)."""
+    chosen = os.environ.get("SDL_VIDEODRIVER", "").lower()
+    if sys.platform.startswith("linux") and not chosen:
+        x11, wayland = os.environ.get("DISPLAY"), os.environ.get("WAYLAND_DISPLAY")
+        if not (x11 or wayland):
+            raise NoDisplay("neither DISPLAY nor WAYLAND_DISPLAY is set")
+        os.environ["SDL_VIDEODRIVER"] = ",".join(
+            name for name, there in (("wayland", wayland), ("x11", x11)) if there)
+    try:
+        pygame.display.init()
+        if pygame.display.get_driver() in HEADLESS_DRIVERS and \
+                pygame.display.get_driver() != chosen:
+            raise pygame.error("only an invisible off-screen video driver is available")
+        pygame.font.init()
+    except pygame.error as e:
+        pygame.display.quit()
+        raise NoDisplay(str(e) or "no video device") from None

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from collections import deque
 from pathlib import Path
@@ -40,6 +39,7 @@ import pygame  # noqa: E402
 from . import render as r
 from .datasets import IMAGE_SIDE
 from .files import atomic_write
+from .render import NoDisplay  # noqa: F401  (the trainer catches it from here)
 from .training import BatchDone, EpochDone, to_input
 
 SIZE = (1280, 800)
@@ -57,10 +57,6 @@ SAMPLE_EVERY_S = 1.5      # how long one test sample stays on screen
 LIVE_ACCURACY_SAMPLES = 500
 LIVE_ACCURACY_EVERY_S = 2.0
 MESSAGE_S = 4.0
-
-
-class NoDisplay(RuntimeError):
-    """No window can be opened here (no display, or SDL has no usable video driver)."""
 
 
 def _layer_range(activation: str, values: np.ndarray) -> tuple[float, float]:
@@ -187,20 +183,10 @@ class TrainerWindow:
 
     def _open(self, size) -> pygame.Surface:
         """Open the window or raise NoDisplay with SDL's reason."""
-        chosen = os.environ.get("SDL_VIDEODRIVER", "").lower()
-        if sys.platform.startswith("linux") and not chosen and \
-                not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            # SDL would probe Wayland (printing its own "error: XDG_RUNTIME_DIR ..." line) and
-            # then settle for an invisible off-screen window
-            raise NoDisplay("neither DISPLAY nor WAYLAND_DISPLAY is set")
+        r.init_display()
         try:
-            pygame.display.init()
-            if pygame.display.get_driver() in ("offscreen", "dummy") and \
-                    pygame.display.get_driver() != chosen:
-                raise pygame.error("only an invisible off-screen video driver is available")
-            pygame.font.init()
             desktops = pygame.display.get_desktop_sizes()
-            real = pygame.display.get_driver() not in ("dummy", "offscreen")
+            real = pygame.display.get_driver() not in r.HEADLESS_DRIVERS
             if desktops and real and size == SIZE:  # leave room for title bar and panels
                 dw, dh = desktops[0]
                 size = (min(size[0], max(MIN_SIZE[0], round(dw * 0.95))),
