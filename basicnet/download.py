@@ -23,6 +23,8 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from .idx import GZIP_MAGIC, IdxError, content_chunks
+
 CHUNK = 1 << 16
 TIMEOUT_S = 30        # per socket operation, not per file: slow links still finish
 ATTEMPTS = 4          # per URL, as long as each attempt gets further than the one before
@@ -48,13 +50,13 @@ class _Dropped(Exception):
 def md5_of(path, gunzip: bool = False) -> str:
     """md5 of a file's bytes, or of its decompressed content when `gunzip`."""
     h = hashlib.md5()
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gunzip else None
+    if gunzip:
+        for chunk in content_chunks(path):
+            h.update(chunk)
+        return h.hexdigest()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
-            while chunk:
-                out = inflate.decompress(chunk, 1 << 22) if inflate else chunk
-                h.update(out)
-                chunk = inflate.unconsumed_tail if inflate else b""
+            h.update(chunk)
     return h.hexdigest()
 
 
@@ -65,11 +67,11 @@ def verify(path, md5s) -> bool:
     if not md5s or md5_of(path) in md5s:
         return True
     with open(path, "rb") as f:
-        if f.read(2) != b"\x1f\x8b":
+        if f.read(2) != GZIP_MAGIC:
             return False
     try:
         return md5_of(path, gunzip=True) in md5s
-    except zlib.error:
+    except IdxError:  # a damaged gzip
         return False
 
 
@@ -116,7 +118,6 @@ def _transfer(url: str, part: Path, name: str) -> None:
         elif offset:
             m = re.match(r"bytes (\d+)-\d+/(\d+|\*)", resp.headers.get("Content-Range", ""))
             if not m or int(m.group(1)) != offset:
-                offset = 0
                 resp.close()
                 part.unlink()
                 return _transfer(url, part, name)
@@ -172,10 +173,12 @@ def fetch(urls, dest, md5s=(), say=print) -> Path:
             + (f" (resuming after {part.stat().st_size:,} bytes)" if resumed else ""))
         try:
             _attempts(url, part, dest.name, say)
-            if resumed and not verify(part, md5s):
+            verified = verify(part, md5s)
+            if resumed and not verified:
                 # the bytes kept from before may come from another mirror's copy: start over
                 part.unlink()
                 _attempts(url, part, dest.name, say)
+                verified = verify(part, md5s)
         except _Dropped as e:
             offline = False
             failures.append(f"{url}: {e}")
@@ -193,7 +196,7 @@ def fetch(urls, dest, md5s=(), say=print) -> Path:
         except OSError as e:  # our side: disk full, no permission; no mirror helps with that
             raise DownloadError(f"cannot write {part}: {e.strerror or e}") from None
         offline = False
-        if verify(part, md5s):
+        if verified:
             os.replace(part, dest)
             return dest
         part.unlink()

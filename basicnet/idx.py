@@ -28,7 +28,7 @@ READ_CHUNK = 1 << 20     # compressed bytes read at a time
 INFLATE_CHUNK = 1 << 20  # most decompressed bytes produced at a time (bounds zip bombs too)
 
 
-def _chunks(path):
+def content_chunks(path):
     """The content of a raw or gzip file (gzip told by its magic bytes, not its name), a few
     MB at a time, so a 547 MB file never sits in memory as one bytes object."""
     with open(path, "rb") as f:
@@ -111,7 +111,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 def read_idx(path) -> np.ndarray:
     """Read an IDX file, raw or .gz (detected by content, not by name), decompressing
     straight into the array."""
-    return _assemble(_chunks(path), os.fspath(path))
+    return _assemble(content_chunks(path), os.fspath(path))
 
 
 def write_idx(path, array: np.ndarray) -> None:
