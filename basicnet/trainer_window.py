@@ -141,13 +141,12 @@ class TrainerWindow:
                  on_save=None, visible: bool = True, size=SIZE, epochs: int | None = None,
                  epochs_before: int = 0, rng: np.random.Generator | None = None):
         self.net, self.data, self.title = net, data, title
-        self.classes = list(data.classes) if data is not None else \
-            [str(i) for i in range(net.sizes[-1])]
+        self.classes = list(data.classes)
         self.draw_l1, self.on_save, self.visible, self.epochs = draw_l1, on_save, visible, epochs
         self.epochs_before = epochs_before  # the charts' x axis counts the network's age
         self.rng = rng or np.random.default_rng()
         # ~30 frames over the first epoch, fewer per epoch later (see Recorder)
-        every = max(64, len(data.train_labels) // 30) if data is not None else 2048
+        every = max(64, len(data.train_labels) // 30)
         self.recorder = Recorder(record, every) if record else None
         self.surface = self._open(size) if visible else None
         if self.surface is None:
@@ -156,7 +155,6 @@ class TrainerWindow:
         self.paused = False
         self.stopped = False      # the window was closed: training should stop
         self.finished = False     # training ran to its end
-        self.dropped: str | None = None
         self.frames = 0
         self.render_cost = 0.0    # running mean seconds per frame
         self.drawing_s = 0.0      # all frames together
@@ -302,7 +300,6 @@ class TrainerWindow:
         elif e.type == pygame.DROPFILE:
             # switching networks mid-run would mix two runs' hyper-parameters, logs and save
             # paths; say how to do it instead
-            self.dropped = e.file
             name = os.path.basename(e.file)
             self.message(f"to train {name}, drop it on mlp_sigmoid_emnist.py "
                          f"(this window keeps training its own network)"
@@ -510,7 +507,7 @@ class TrainerWindow:
         """The test sample on show (a new one every SAMPLE_EVERY_S), its label and the
         network's activations for it."""
         data = self.data
-        if data is None or len(data.test_labels) == 0:
+        if len(data.test_labels) == 0:
             return None, None, None
         if now >= self._sample_until and not self.paused:
             self._sample_i = int(self.rng.integers(len(data.test_labels)))
@@ -638,7 +635,7 @@ class TrainerWindow:
     def _live_accuracy(self, now: float) -> None:
         """A quick estimate on a fixed slice of the test set, so the accuracy curve moves
         during the first epoch too; the full test set is scored at every epoch's end."""
-        if now < self._live_until or self.paused or self.data is None or self.batch == 0:
+        if now < self._live_until or self.paused or self.batch == 0:
             return
         self._live_until = now + LIVE_ACCURACY_EVERY_S
         n = min(LIVE_ACCURACY_SAMPLES, len(self.data.test_labels))
