@@ -69,7 +69,7 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
             print(f"error: {path}: no writing found (the image is blank)", file=err, flush=True)
             failed += 1
             continue
-        probs = nf.net.predict(x.reshape(1, N_INPUTS))[0]
+        probs = nf.net.shares(nf.net.predict(x.reshape(1, N_INPUTS)))[0]
         print(f"{path}: {guess_line(probs, nf.classes)}", file=out, flush=True)
     return 2 if failed else 0
 

@@ -164,6 +164,14 @@ class Network:
         """Output activations (class probabilities for softmax) for X of shape (N, n_0)."""
         return self.forward(X)[-1]
 
+    def shares(self, out: np.ndarray) -> np.ndarray:
+        """How sure the network is of each class, summing to 1 per row, from a[L]: softmax
+        outputs already are probabilities; independent sigmoid outputs (quadratic cost) are
+        given as their shares of the row's sum, so no two classes both read 90 %."""
+        if self.output == "softmax":
+            return out
+        return out / np.maximum(out.sum(axis=-1, keepdims=True), np.finfo(out.dtype).tiny)
+
     def cost(self, out: np.ndarray, y: np.ndarray) -> float:
         """Mean cost of a batch: out = a[L], y = integer class labels (N,)."""
         n = len(y)

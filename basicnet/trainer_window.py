@@ -542,8 +542,8 @@ class TrainerWindow:
             ok = guess == truth
             r.text(s, f"label {self.classes[truth]}", (img_rect.centerx, img_rect.bottom + 8),
                    18, r.DIM, "midtop")
-            p = 100 * float(acts[-1][guess]) if net.output == "softmax" else None
-            verdict = f"guess {self.classes[guess]}" + (f"  {p:.0f}%" if p is not None else "")
+            p = 100 * float(net.shares(acts[-1])[guess])
+            verdict = f"guess {self.classes[guess]}  {p:.0f}%"
             # centred under the image, but never past the panel's edge
             x = max(img_rect.centerx, inner.left + r.text_size(verdict, 22, True)[0] // 2)
             r.text(s, verdict, (x, img_rect.bottom + 30), 22, r.GOOD if ok else r.BAD,
@@ -607,12 +607,12 @@ class TrainerWindow:
                     pygame.draw.rect(s, r.blend(colour, r.PANEL, 0.85),
                                      (bar_x, c.top + 2, w, max(2, c.height - 4)))
         else:
-            order = np.argsort(acts[-1])[::-1][:6]
+            shares = net.shares(acts[-1])
             y = out_box.top
-            for k in order:
+            for k in np.argsort(shares)[::-1][:6]:
                 colour = (r.GOOD if k == truth else r.BAD) if k == guess else \
                     r.TEXT if k == truth else r.DIM
-                r.text(s, f"{self.classes[k]}  {100 * acts[-1][k]:.0f}%", (out_box.right, y),
+                r.text(s, f"{self.classes[k]}  {100 * shares[k]:.0f}%", (out_box.right, y),
                        18, colour, "topright", bold=k == guess)
                 y += 22
 

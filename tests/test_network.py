@@ -246,3 +246,18 @@ def test_unknown_schedule_and_activation_are_refused():
         Network.create([2, 2], np.random.default_rng(), hidden="swish")
     with pytest.raises(ValueError, match="output"):
         Network.create([2, 2], np.random.default_rng(), output="linear")
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_shares_are_what_the_windows_show_as_percentages(output):
+    """Softmax outputs are probabilities already; independent sigmoid outputs, which can all be
+    near 1 at once, are shown as shares of their sum."""
+    net = _net([6, 5, 4], "sigmoid", output)
+    out = net.predict(np.random.default_rng(3).normal(0, 3, (9, 6)))
+    shares = net.shares(out)
+    np.testing.assert_allclose(shares.sum(axis=1), 1, rtol=1e-12)
+    np.testing.assert_array_equal(shares.argmax(axis=1), out.argmax(axis=1))
+    if output == "softmax":
+        assert shares is out
+    else:
+        assert out.sum(axis=1).max() > 1.2, "the case this guards against: outputs over 100 %"
