@@ -406,6 +406,7 @@ ARG_CASES = {
     "unknown activation": (["--activation", "swish"], "swish"),
     "unknown flag": (["--frobnicate"], "--frobnicate"),
     "--save with --no-save": (["--no-save"], "contradict"),
+    "no threads": (["--threads", "0"], "--threads"),
     "--record naming a folder": (["--record", "clips/"], "folder"),
 }
 
