@@ -184,7 +184,9 @@ def check_writable(path: Path, overwrite: bool, flag: str = "--save") -> None:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def prepare_network(cfg: Config, rng) -> netfile.NetFile:
+def prepare_network(cfg: Config) -> netfile.NetFile | None:
+    """The network given on the command line, or None when a new one is to be made (which
+    needs the dataset's class count first)."""
     if cfg.network:
         nf = netfile.load(cfg.network)
         sizes = nf.net.sizes
@@ -206,7 +208,7 @@ def main(argv=None) -> int:
         say(f"{cfg.dataset or 'mnist'} is ready in {folder}")
         return 0
     rng = np.random.default_rng(cfg.seed)
-    nf = prepare_network(cfg, rng)
+    nf = prepare_network(cfg)
     name = cfg.dataset or (nf.dataset if nf else None)
     data = datasets.load(name, cfg.data_dir, not cfg.no_download, say)
     name = data.name
