@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 
+from . import runlog
 from .files import atomic_write
 from .network import init_std
 
@@ -58,6 +59,14 @@ def new_figure(interactive: bool = False) -> Figure:
         import matplotlib.pyplot as plt
         return plt.figure()
     return Figure()
+
+
+def _sized(fig: Figure | None, width: float, height: float) -> Figure:
+    """`fig` (or a new Figure) at width x height inches, laid out so nothing overlaps."""
+    fig = fig or Figure()
+    fig.set_size_inches(width, height)
+    fig.set_layout_engine("constrained")
+    return fig
 
 
 # --- weight and bias histograms ------------------------------------------------------------
@@ -118,9 +127,7 @@ def histogram_figure(nets: list[Named], weights: bool = True, biases: bool = Tru
         raise ValueError("nothing to plot: weights and biases both switched off")
     kinds = [k for k, on in (("weights", weights), ("biases", biases)) if on]
     n_rows = max(len(n.nf.net.W) for n in nets) if per_layer else 1
-    fig = fig or Figure()
-    fig.set_size_inches(6.2 * len(kinds) + 0.4, 3.0 * n_rows + 1.3 if per_layer else 4.8)
-    fig.set_layout_engine("constrained")
+    fig = _sized(fig, 6.2 * len(kinds) + 0.4, 3.0 * n_rows + 1.3 if per_layer else 4.8)
     palette = colours(len(nets))
     with rc_context(STYLE):
         axes = fig.subplots(n_rows, len(kinds), squeeze=False)
@@ -265,9 +272,7 @@ def _runs_legend(fig, ax) -> None:
 
 def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figure:
     """Test accuracy of each run against epochs, samples seen or training time."""
-    fig = fig or Figure()
-    fig.set_size_inches(8, 5)
-    fig.set_layout_engine("constrained")
+    fig = _sized(fig, 8, 5)
     with rc_context(STYLE):
         ax = fig.subplots()
         for run, colour in zip(runs, colours(len(runs))):
@@ -294,9 +299,7 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
 def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = False) -> Figure:
     """Train cost (solid; the mean over the epoch's batches, measured while learning) and test
     cost (dashed; after the epoch) of each run, one colour per run."""
-    fig = fig or Figure()
-    fig.set_size_inches(8, 5)
-    fig.set_layout_engine("constrained")
+    fig = _sized(fig, 8, 5)
     with rc_context(STYLE):
         ax = fig.subplots()
         for run, colour in zip(runs, colours(len(runs))):
@@ -374,6 +377,26 @@ def parser(description: str, files_help: str) -> argparse.ArgumentParser:
                    help="save the figure to this file (.png, .svg, .pdf) instead of showing it")
     p.add_argument("--overwrite", action="store_true", help="allow --out to replace a file")
     return p
+
+
+def log_parser(description: str) -> argparse.ArgumentParser:
+    """The command line of the two log plotters."""
+    p = parser(description, "training logs: the trainer's CSV logs or its saved terminal output")
+    p.add_argument("--x", choices=runlog.X_AXES, default="epochs",
+                   help="x axis: epochs (default), training samples seen or training seconds")
+    return p
+
+
+def log_reader(x: str, what: str, has):
+    """read(path) for run_script: a log, refused (naming the file) unless has(run) and it can
+    give the x axis asked for."""
+    def read(path):
+        run = runlog.read(path)
+        if not has(run):
+            raise runlog.RunLogError(f"{path}: the log holds no {what}")
+        run.x(x)  # raises, naming the file, when this log cannot give that axis
+        return run
+    return read
 
 
 def run_script(args, read, errors, build) -> int:

@@ -20,20 +20,11 @@ from basicnet import plots, runlog  # noqa: E402
 
 
 def main(argv=None) -> int:
-    p = plots.parser("Train and test cost over training, one colour per run.",
-                     "training logs: the trainer's CSV logs or its saved terminal output")
-    p.add_argument("--x", choices=runlog.X_AXES, default="epochs",
-                   help="x axis: epochs (default), training samples seen or training seconds")
+    p = plots.log_parser("Train and test cost over training, one colour per run.")
     p.add_argument("--log", action="store_true", help="logarithmic cost axis")
     args = p.parse_args(argv)
-
-    def read(path):
-        run = runlog.read(path)
-        if run.train_cost is None and run.test_cost is None:
-            raise runlog.RunLogError(f"{path}: the log holds no cost")
-        run.x(args.x)  # raises, naming the file, when this log cannot give that axis
-        return run
-
+    read = plots.log_reader(args.x, "cost", lambda run: run.train_cost is not None
+                            or run.test_cost is not None)
     return plots.run_script(args, read, runlog.RunLogError,
                             lambda runs, fig: plots.cost_figure(runs, args.x, fig, args.log))
 

@@ -19,19 +19,8 @@ from basicnet import plots, runlog  # noqa: E402
 
 
 def main(argv=None) -> int:
-    p = plots.parser("Test accuracy over training, one line per run.",
-                     "training logs: the trainer's CSV logs or its saved terminal output")
-    p.add_argument("--x", choices=runlog.X_AXES, default="epochs",
-                   help="x axis: epochs (default), training samples seen or training seconds")
-    args = p.parse_args(argv)
-
-    def read(path):
-        run = runlog.read(path)
-        if run.test_accuracy is None:
-            raise runlog.RunLogError(f"{path}: the log holds no test accuracy")
-        run.x(args.x)  # raises, naming the file, when this log cannot give that axis
-        return run
-
+    args = plots.log_parser("Test accuracy over training, one line per run.").parse_args(argv)
+    read = plots.log_reader(args.x, "test accuracy", lambda run: run.test_accuracy is not None)
     return plots.run_script(args, read, runlog.RunLogError,
                             lambda runs, fig: plots.accuracy_figure(runs, args.x, fig))
 
