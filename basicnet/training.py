@@ -49,8 +49,9 @@ def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -
     Why: a digit drawn 2 px further right is the same digit, but to a fully connected layer it
     is a different input vector. Showing every training image at a fresh offset each time it is
     seen teaches the network that invariance and, by roughly multiplying the data, keeps a wide
-    net from memorising the 60,000 originals: it is what lets a plain sigmoid MLP on raw pixels
-    pass 98.6 % on MNIST. Only training batches are shifted; the test images never are.
+    net from memorising the 60,000 originals: with it a plain sigmoid 784-800-10 on raw pixels
+    reaches 98.8 % on MNIST instead of 98.1 % (README.aug.md). Only training batches are
+    shifted; the test images never are.
 
     Vectorised: pad every image with `max_shift` zeros on each side, view the padded image as
     its (2m+1)x(2m+1) grid of 28x28 windows (no copy), and read each image's window at its own
