@@ -61,6 +61,7 @@ class Config:
     schedule: str = "cosine"
     momentum: float = 0.9
     weight_decay: float = 0.0
+    augment: int = 0
     seed: int | None = None
     threads: int | None = None  # None: blas_threads() decides
     headless: bool = False
@@ -76,7 +77,7 @@ class Config:
 
     def hyper(self) -> Hyper:
         return Hyper(self.epochs, self.batch_size, self.lr, self.schedule, self.momentum,
-                     self.weight_decay)
+                     self.weight_decay, self.augment)
 
 
 def parse_args(argv=None) -> Config:
@@ -112,6 +113,9 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--momentum", type=float, default=d.momentum, help=f"default: {d.momentum}")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, metavar="L2",
                    help=f"L2 weight decay (default: {d.weight_decay})")
+    p.add_argument("--augment", type=int, nargs="?", const=2, default=d.augment, metavar="PX",
+                   help="shift every training image by a random offset of up to PX pixels "
+                        "(default PX: 2) each time it is seen; the test set is never shifted")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="BLAS threads for the matrix products (default: 1 for batches under "
@@ -143,6 +147,8 @@ def parse_args(argv=None) -> Config:
         p.error("--momentum must be at least 0 and less than 1")
     if not 0 <= cfg.weight_decay < math.inf:
         p.error("--weight-decay must be a number of at least 0")
+    if not 0 <= cfg.augment < datasets.IMAGE_SIDE:
+        p.error(f"--augment must be from 0 to {datasets.IMAGE_SIDE - 1} pixels")
     for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record)):
         if path and path.endswith(("/", os.sep)):
             p.error(f"{flag} {path} names a folder; give a file path")
