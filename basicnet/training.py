@@ -31,12 +31,14 @@ def to_input(images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 @dataclass
 class Hyper:
-    """How to train; the trainer's command-line flags fill it."""
+    """How to train, with the trainer's defaults (its command line extends this class). They
+    reach 98 % MNIST test accuracy after 4-5 epochs with a 784-200-10 network (about 5 s on two
+    cores) and end near 98.1-98.3 %; README.md says how they were chosen."""
 
-    epochs: int = 10
+    epochs: int = 7
     batch_size: int = 32
-    lr: float = 0.1
-    schedule: str = "constant"
+    lr: float = 0.25
+    schedule: str = "cosine"
     momentum: float = 0.9
     weight_decay: float = 0.0
     augment: int = 0  # shift each training image by up to this many pixels; 0: never
@@ -113,7 +115,8 @@ def evaluate(net: Network, images: np.ndarray, labels: np.ndarray, n_classes=Non
         cost_sum += net.cost(out, y) * len(y)
         guesses.append(out.argmax(axis=1))
     guess = np.concatenate(guesses) if guesses else np.zeros(0, np.int64)
-    confusion = np.bincount(labels * k + guess, minlength=k * k).reshape(k, k)
+    confusion = np.bincount(labels.astype(np.int64) * k + guess,  # no uint8 wrap-round
+                            minlength=k * k).reshape(k, k)
     correct = int(np.trace(confusion))
     total = len(labels)
     return Evaluation(correct / max(total, 1), correct, total, cost_sum / max(total, 1), confusion)
@@ -129,10 +132,17 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
+
+        def diverged(where: str) -> Diverged:
+            net.W, net.b = good[0].W, good[0].b
+            optimizer.vW, optimizer.vb = good[1], good[2]
+            return Diverged(f"training diverged in epoch {epoch}, {where}; kept the weights "
+                            f"from before that epoch; try a smaller --lr")
+
         order = rng.permutation(n)
-        cost_sum, lr = 0.0, hyper.lr
-        started = time.perf_counter()
+        cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
         for batch in range(n_batches):
+            started = time.perf_counter()
             idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
             y = data.train_labels[idx]
             images = data.train_images[idx]
@@ -142,24 +152,18 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             a = net.forward(x, work)
             cost = net.cost(a[-1], y)
             if not math.isfinite(cost):
-                net.W, net.b = good[0].W, good[0].b
-                optimizer.vW, optimizer.vb = good[1], good[2]
-                raise Diverged(f"training diverged in epoch {epoch}, batch {batch + 1} "
-                               f"(cost {cost}); kept the weights from before that epoch; "
-                               f"try a smaller --lr")
+                raise diverged(f"batch {batch + 1} (cost {cost})")
             lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
                                / hyper.epochs)
             optimizer.update(net, *net.backward(a, y, work), lr)
             cost_sum += cost
             samples_seen += len(idx)
+            # training time only: what consumers do with the event (draw, pause) is theirs
+            seconds += time.perf_counter() - started
             yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr)
         if not all(np.isfinite(p).all() for p in net.W + net.b):
             # the epoch's last update overflowed, and no later batch cost will show it
-            net.W, net.b = good[0].W, good[0].b
-            optimizer.vW, optimizer.vb = good[1], good[2]
-            raise Diverged(f"training diverged in epoch {epoch} (the weights overflowed); "
-                           f"kept the weights from before that epoch; try a smaller --lr")
-        seconds = time.perf_counter() - started
+            raise diverged("its last batch (the weights overflowed)")
         elapsed += seconds
         test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
         yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches, test,

@@ -193,7 +193,7 @@ def default_run(data, stop_at_98: bool, seed: int, **settings):
                          cfg.activation, cfg.output)
     opt = SGD(cfg.momentum, cfg.weight_decay)
     reached, at_epoch, acc, elapsed, epochs = None, None, 0.0, 0.0, 0
-    for event in train(net, data, cfg.hyper(), rng, opt):
+    for event in train(net, data, cfg, rng, opt):
         if isinstance(event, EpochDone):
             acc, elapsed, epochs = event.test.accuracy, event.elapsed, event.epoch
             print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "

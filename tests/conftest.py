@@ -1,7 +1,6 @@
 """Shared fixtures: the real MNIST from ../shared (CI has it) and small IDX datasets made here."""
 
 import os
-import sys
 from pathlib import Path
 
 # Tests check behaviour, not speed. On a small machine shared with other work, BLAS threads

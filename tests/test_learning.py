@@ -22,7 +22,8 @@ def _one_epoch(data, sizes, output, hyper: Hyper, seed=0):
 
 def test_softmax_network_learns_mnist_in_one_epoch(mnist):
     net, events = _one_epoch(mnist, [784, 100, 10], "softmax",
-                             Hyper(epochs=1, batch_size=32, lr=0.1, momentum=0.9))
+                             Hyper(epochs=1, batch_size=32, lr=0.1, schedule="constant",
+                                   momentum=0.9))
     batches = [e for e in events if isinstance(e, BatchDone)]
     (done,) = [e for e in events if isinstance(e, EpochDone)]
     assert events[-1] is done
@@ -47,5 +48,6 @@ def test_softmax_network_learns_mnist_in_one_epoch(mnist):
 def test_quadratic_sigmoid_network_learns_mnist_in_one_epoch(mnist):
     """The 3Blue1Brown model: sigmoid outputs and the quadratic cost."""
     net, events = _one_epoch(mnist, [784, 30, 10], "sigmoid",
-                             Hyper(epochs=1, batch_size=32, lr=3.0, momentum=0.0))
+                             Hyper(epochs=1, batch_size=32, lr=3.0, schedule="constant",
+                                   momentum=0.0))
     assert events[-1].test.accuracy >= 0.92, f"{events[-1].test.accuracy:.2%}"
