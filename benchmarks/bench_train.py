@@ -59,6 +59,7 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 import mlp_sigmoid_emnist as trainer  # noqa: E402
 from basicnet import datasets  # noqa: E402
@@ -193,15 +194,16 @@ def default_run(data, stop_at_98: bool, seed: int, **settings):
                          cfg.activation, cfg.output)
     opt = SGD(cfg.momentum, cfg.weight_decay)
     reached, at_epoch, acc, elapsed, epochs = None, None, 0.0, 0.0, 0
-    for event in train(net, data, cfg, rng, opt):
-        if isinstance(event, EpochDone):
-            acc, elapsed, epochs = event.test.accuracy, event.elapsed, event.epoch
-            print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "
-                  f"{100 * acc:.2f}%", flush=True)
-            if reached is None and acc >= 0.98:
-                reached, at_epoch = elapsed, event.epoch
-                if stop_at_98:
-                    break
+    with threadpool_limits(trainer.blas_threads(cfg), user_api="blas"):  # as the trainer
+        for event in train(net, data, cfg, rng, opt):
+            if isinstance(event, EpochDone):
+                acc, elapsed, epochs = event.test.accuracy, event.elapsed, event.epoch
+                print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "
+                      f"{100 * acc:.2f}%", flush=True)
+                if reached is None and acc >= 0.98:
+                    reached, at_epoch = elapsed, event.epoch
+                    if stop_at_98:
+                        break
     return reached, at_epoch, acc, elapsed, epochs, cfg
 
 
