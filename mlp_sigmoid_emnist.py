@@ -152,13 +152,23 @@ def say(msg: str) -> None:
     print(msg, flush=True)
 
 
-def unique_path(path: Path) -> Path:
-    """`path`, or path-2, path-3, ... when it exists: autosaves never replace a file."""
+def unique_path(path: Path, reserve: bool = False) -> Path:
+    """`path`, or path-2, path-3, ... when it exists: autosaves never replace a file. With
+    `reserve`, the name is taken by creating the file empty, so that two runs started in the
+    same second cannot both pick it."""
     candidate, i = path, 2
-    while candidate.exists():
+    while True:
+        try:
+            if not reserve and not candidate.exists():
+                return candidate
+            if reserve:
+                candidate.parent.mkdir(parents=True, exist_ok=True)
+                with open(candidate, "x"):
+                    return candidate
+        except FileExistsError:
+            pass
         candidate = path.with_name(f"{path.stem}-{i}{path.suffix}")
         i += 1
-    return candidate
 
 
 def check_writable(path: Path, overwrite: bool, flag: str = "--save") -> None:
@@ -274,6 +284,10 @@ def output_paths(cfg: Config, run: str):
             # --save over the network being trained, with --overwrite, is saving it in place
             if path == other_path and (flag, other) != ("--save", "the network being trained"):
                 raise UsageError(f"{flag} and {other} both name {path}; one would be lost")
+    if not cfg.log:  # checks passed: take the run's name, and name its network after it
+        log_path = unique_path(log_path, reserve=True)
+        if save_path is not None and not cfg.save:
+            save_path = unique_path(NETWORKS_DIR / f"{log_path.stem}.npz")
     return save_path, log_path, record
 
 

@@ -570,3 +570,18 @@ def test_a_failing_save_is_one_error_line(toy, tmp_path, monkeypatch, in_process
     line = _error(r)
     assert "could not save" in line and "No space left on device" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.csv"]
+
+
+def test_runs_started_in_the_same_second_get_their_own_files(tmp_path, monkeypatch):
+    """Two runs of the same network in the same second (a shell loop with &) choose their
+    names before either has saved anything: each must still get its own log and network."""
+    import mlp_sigmoid_emnist as t
+
+    monkeypatch.setattr(t, "NETWORKS_DIR", tmp_path / "networks")
+    monkeypatch.setattr(t, "LOGS_DIR", tmp_path / "logs")
+    cfg = t.parse_args([])
+    first = t.output_paths(cfg, "mnist-784-200-10-20261125-101500")
+    second = t.output_paths(cfg, "mnist-784-200-10-20261125-101500")
+    assert first[1] != second[1] and first[0] != second[0]
+    assert first[1].exists() and second[1].exists()  # the logs' names are taken at once
+    assert [p.stem for p in second[:2]] == ["mnist-784-200-10-20261125-101500-2"] * 2
