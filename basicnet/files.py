@@ -1,4 +1,5 @@
-"""Writing a file so that a crash, a full disk or Ctrl+C never leaves half of it behind."""
+"""Opening a user's file with a one-line reason when it cannot be, and writing a file so that a
+crash, a full disk or Ctrl+C never leaves half of it behind."""
 
 from __future__ import annotations
 
@@ -28,3 +29,17 @@ def atomic_write(path):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def open_to_read(path, what: str, error: type[Exception]):
+    """`path` opened for reading (binary), or `error` with one line naming the file and why not:
+    missing, a folder (not `what`), or unreadable."""
+    name = os.fspath(path)
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise error(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{name}: is a folder, not {what}") from None
+    except OSError as e:
+        raise error(f"{name}: cannot read it ({e.strerror or e})") from None

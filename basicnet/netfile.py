@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .files import atomic_write
+from .files import atomic_write, open_to_read
 from .network import HIDDEN_ACTIVATIONS, OUTPUTS, SGD, Network
 
 FORMAT_VERSION = 1
@@ -137,15 +137,8 @@ def _matrix(z, key, name, shape):
 def load(path) -> NetFile:
     """Read and validate a network file; raises NetFileError for anything unusable."""
     name = os.fspath(path)
-    try:
-        f = open(path, "rb")  # opened here so that it is closed even when numpy gives up
-    except FileNotFoundError:
-        raise NetFileError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise NetFileError(f"{name}: is a folder, not a network file") from None
-    except OSError as e:
-        raise NetFileError(f"{name}: cannot read it ({e.strerror or e})") from None
-    with f:
+    # opened here so that it is closed even when numpy gives up
+    with open_to_read(path, "a network file", NetFileError) as f:
         # Look before numpy does: it takes any unknown content for a pickle and suggests
         # loading it unsafely, which is no advice to give about a text file or an image.
         head = f.read(6)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .files import open_to_read
 from .training import CsvLog
 
 X_AXES = ("epochs", "samples", "seconds")
@@ -78,15 +79,11 @@ _CSV_OF_AXIS = {"epochs": "epoch", "samples": "samples_seen", "seconds": "elapse
 def read(path) -> Run:
     """Read a CSV log or saved terminal output; raises RunLogError naming the file."""
     name = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
+    with open_to_read(path, "a training log", RunLogError) as f:
+        try:
             raw = f.read()
-    except FileNotFoundError:
-        raise RunLogError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise RunLogError(f"{name}: is a folder, not a training log") from None
-    except OSError as e:
-        raise RunLogError(f"{name}: cannot read: {e.strerror or e}") from None
+        except OSError as e:
+            raise RunLogError(f"{name}: cannot read it ({e.strerror or e})") from None
     if b"\0" in raw:
         raise RunLogError(f"{name}: a binary file, not a training log (.csv or saved "
                           f"terminal output)")
