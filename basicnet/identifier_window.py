@@ -105,7 +105,7 @@ class IdentifierWindow:
 
     def set_network(self, nf: netfile.NetFile, path) -> None:
         self.nf, self.path = nf, Path(path)
-        self.classes = nf.classes or [str(i) for i in range(nf.net.sizes[-1])]
+        self.classes = list(nf.classes)  # netfile.load fills and checks them
         self.layout = self._layout_layers()
         digits = sum(c.isdigit() for c in self.classes)
         self.what = ("a digit" if digits == len(self.classes) else
@@ -331,22 +331,4 @@ class IdentifierWindow:
             probs = self.probs[part] if self.guess is not None else np.zeros(n)[part]
             size = 20 if columns == 1 else 15
             render.draw_bars(self.screen, rect, probs, self.classes[part],
-                             highlight=guess, size=size)
-            if columns == 1:
-                self._bar_figures(rect, probs, guess, size)
-
-    def _bar_figures(self, rect, probs, guess, size) -> None:
-        """The percentage on every bar worth reading (≥ 0.5 %), inside a long bar, after a
-        short one; bars placed as render.draw_bars places them."""
-        label_w = max(render.text_size(c, size)[0] for c in self.classes) + 6
-        left, width = rect.left + label_w, rect.width - label_w
-        row = rect.height / len(probs)
-        for i in np.flatnonzero(probs >= 0.005):
-            end, y = left + probs[i] * width, rect.top + i * row + row / 2
-            figure = f"{100 * probs[i]:.1f}%"
-            if probs[i] > 0.3:
-                render.text(self.screen, figure, (end - 8, y), 16, BACKGROUND, "midright",
-                            bold=True)
-            else:
-                render.text(self.screen, figure, (end + 6, y), 16,
-                            ACCENT if i == guess else TEXT, "midleft")
+                             highlight=guess, size=size, figures=columns == 1)

@@ -357,10 +357,12 @@ def draw_links(surface: pygame.Surface, src: list, dst: list, W: np.ndarray,
 
 
 def draw_bars(surface: pygame.Surface, rect, values: np.ndarray, labels: list[str],
-              highlight: int | None = None, truth: int | None = None, size: int = 16) -> None:
+              highlight: int | None = None, truth: int | None = None, size: int = 16,
+              figures: bool = False) -> None:
     """Horizontal bars for values in [0, 1] (class probabilities), one row per class, label on
     the left. The guess (`highlight`) is drawn in the accent colour; `truth`, when known, gets
-    a marker, so a wrong guess is obvious at a glance."""
+    a marker, so a wrong guess is obvious at a glance. With `figures`, every bar worth reading
+    (≥ 0.5 %) carries its percentage: inside a long bar, after a short one."""
     rect = pygame.Rect(rect)
     n = len(values)
     row = rect.height / max(n, 1)
@@ -379,6 +381,13 @@ def draw_bars(surface: pygame.Surface, rect, values: np.ndarray, labels: list[st
         if truth == i:
             pygame.draw.rect(surface, GOOD if truth == highlight else BAD,
                              (bar_x - label_w, y, 3, h))
+        if figures and v >= 0.005:
+            end, middle, figure = bar_x + float(v) * bar_w, y + h / 2, f"{100 * v:.1f}%"
+            if v > 0.3:
+                text(surface, figure, (end - 8, middle), 16, BACKGROUND, "midright", bold=True)
+            else:
+                text(surface, figure, (end + 6, middle), 16,
+                     ACCENT if i == highlight else TEXT, "midleft")
 
 
 # --- charts ------------------------------------------------------------------------------------
