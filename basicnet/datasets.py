@@ -232,7 +232,8 @@ def _read_images(path: Path, transposed: bool = False) -> np.ndarray:
     images = read_idx(path)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE,
                                                                             IMAGE_SIDE):
-        raise DatasetError(f"{path}: expected uint8 images of shape (N, 28, 28), got "
+        raise DatasetError(f"{path}: expected uint8 images of shape "
+                           f"(N, {IMAGE_SIDE}, {IMAGE_SIDE}), got "
                            f"{images.dtype.name} {images.shape}")
     if transposed:
         for i in range(0, len(images), TRANSPOSE_CHUNK):
