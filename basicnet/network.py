@@ -16,7 +16,8 @@ few lines long and lets a window read the weights safely between two steps.
 
 Speed: the matrix products are most of the work, so everything else avoids new arrays. A
 training loop hands `forward` and `backward` a `Workspace` whose arrays every batch reuses,
-and `SGD.update` keeps one scratch array per layer; everything stays float32.
+asks `backward` for the steps η·∂C/∂W rather than the gradients (the learning rate rides on
+the small δ[L], not on a pass over every W), and everything stays float32.
 """
 
 from __future__ import annotations
@@ -183,10 +184,11 @@ class Network:
         diff[np.arange(n), y] -= 1
         return float(0.5 * np.einsum("ij,ij->", diff, diff) / n)
 
-    def backward(self, a: list[np.ndarray], y: np.ndarray, work: Workspace | None = None):
-        """Gradients (∂C/∂W[l], ∂C/∂b[l]) of the mean cost C over the batch, from the
-        activations of `forward` and integer labels y. Changes nothing in the network; the
-        gradients go into `work` when given (valid until its next use), else new arrays.
+    def backward(self, a: list[np.ndarray], y: np.ndarray, work: Workspace | None = None,
+                 scale: float = 1.0):
+        """Gradients (∂C/∂W[l], ∂C/∂b[l]) of the mean cost C over the batch, times `scale`,
+        from the activations of `forward` and integer labels y. Changes nothing in the network;
+        the gradients go into `work` when given (valid until its next use), else new arrays.
 
         With y one-hot (the code subtracts 1 at each label instead of building it), δ = ∂C/∂z
         for one sample, and N samples per batch:
@@ -197,8 +199,10 @@ class Network:
             ∂C/∂b[l] = mean over the rows of δ[l+1]                        (BP3)
             ∂C/∂W[l] = a[l]ᵀ @ δ[l+1] / N                                  (BP4)
 
-        (Row-major: W[l] here is Nielsen's w^{l+1} transposed.) The 1/N is folded into δ[L]
-        once, and so carried into every δ, rather than divided out of every gradient.
+        (Row-major: W[l] here is Nielsen's w^{l+1} transposed.) Every δ is linear in δ[L], so
+        the 1/N and `scale` are folded into δ[L] once, a (N, n_L) array, rather than
+        multiplied into every gradient afterwards. Training asks for scale = η: then
+        a[l]ᵀ @ δ[l+1] is the step η·∂C/∂W itself, and no pass over W is spent scaling it.
         """
         n, L = len(y), len(self.W)
         if work is None:
@@ -209,7 +213,7 @@ class Network:
         delta[np.arange(n), y] -= 1
         if self.output == "sigmoid":
             delta *= activation_prime("sigmoid", a[L], out=work.prime[L][:n])
-        delta *= 1.0 / n  # the cost is a mean over the batch
+        delta *= scale / n  # the cost is a mean over the batch
         for l in range(L - 1, -1, -1):
             np.matmul(a[l].T, delta, out=dW[l])
             delta.sum(axis=0, out=db[l])
@@ -250,35 +254,36 @@ class SGD:
     weight_decay: float = 0.0
     vW: list[np.ndarray] = field(default_factory=list)  # velocities, kept for resuming
     vb: list[np.ndarray] = field(default_factory=list)
-    step: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)  # η·∂C/∂W
+    decay: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)  # η·λ·W
 
-    def update(self, net: Network, dW, db, lr: float) -> None:
-        """Apply the gradients (dW, db) to `net` in place. With μ = 0 this is plain SGD,
-        W ← W - η·∂C/∂W, and no velocities are kept."""
+    def update(self, net: Network, dW, db, lr: float, scaled: bool = False) -> None:
+        """Apply the gradients (dW, db) to `net` in place, with learning rate η = lr. With
+        μ = 0 this is plain SGD, W ← W - η·∂C/∂W, and no velocities are kept.
+
+        scaled: dW and db already are the steps η·∂C/∂W, η·∂C/∂b, as
+        `net.backward(a, y, work, scale=lr)` gives them (the training loop does this: it
+        spares a pass over every W). They are used up as scratch then."""
         mu, decay = self.momentum, self.weight_decay
+        if not scaled:  # new arrays: the caller's gradients stay as they were
+            dW, db = [lr * g for g in dW], [lr * g for g in db]
         if mu and not self.vW:
             self.vW = [np.zeros_like(w) for w in net.W]
             self.vb = [np.zeros_like(b) for b in net.b]
         elif not mu:
             self.vW, self.vb = [], []  # nothing to resume: a later μ > 0 starts from rest
-        if [s.shape for s in self.step] != [w.shape for w in net.W] or \
-                self.step[0].dtype != net.W[0].dtype:
-            self.step = [np.empty_like(w) for w in net.W]
-        for l, (W, b, gW, gb, step) in enumerate(zip(net.W, net.b, dW, db, self.step)):
+        if decay and [d.shape for d in self.decay] != [w.shape for w in net.W]:
+            self.decay = [np.empty_like(w) for w in net.W]
+        for l, (W, b, step, step_b) in enumerate(zip(net.W, net.b, dW, db)):
             if decay:  # η·(∂C/∂W + λ·W)
-                np.multiply(W, decay, out=step)
-                step += gW
-                step *= lr
-            else:      # η·∂C/∂W, without a temporary of W's size
-                np.multiply(gW, lr, out=step)
+                step += np.multiply(W, lr * decay, out=self.decay[l])
             if mu:
                 vW, vb = self.vW[l], self.vb[l]
                 vW *= mu
                 vW -= step
                 W += vW
                 vb *= mu
-                vb -= lr * gb
+                vb -= step_b
                 b += vb
             else:
                 W -= step
-                b -= lr * gb
+                b -= step_b

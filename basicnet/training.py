@@ -155,7 +155,7 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
                 raise diverged(f"batch {batch + 1} (cost {cost})")
             lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
                                / hyper.epochs)
-            optimizer.update(net, *net.backward(a, y, work), lr)
+            optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
             cost_sum += cost
             samples_seen += len(idx)
             # training time only: what consumers do with the event (draw, pause) is theirs

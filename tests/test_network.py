@@ -199,6 +199,26 @@ def test_weight_decay_alone_shrinks_weights_not_biases():
     np.testing.assert_array_equal(net.b[0], old.b[0])
 
 
+@pytest.mark.parametrize("momentum, decay", [(0.0, 0.0), (0.9, 0.0), (0.9, 0.01)])
+def test_training_path_steps_equal_the_gradient_path(momentum, decay):
+    """The training loop asks backward for η·∇C (scale=η) and hands it over as steps
+    (scaled=True); two updates that way move the network exactly as gradients and lr do."""
+    a_net = _net([5, 4, 3], "sigmoid", "softmax")
+    b_net = a_net.copy()
+    rng = np.random.default_rng(9)
+    X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, 6)
+    a_opt, b_opt = SGD(momentum, decay), SGD(momentum, decay)
+    for lr in (0.5, 0.2):
+        dW, db = a_net.backward(a_net.forward(X), y)
+        steps = b_net.backward(b_net.forward(X, work := b_net.workspace(8)), y, work, scale=lr)
+        for g, s in zip(dW + db, steps[0] + steps[1]):
+            np.testing.assert_allclose(s, lr * g, rtol=1e-12)
+        a_opt.update(a_net, dW, db, lr)
+        b_opt.update(b_net, *steps, lr, scaled=True)
+        for p, q in zip(a_net.W + a_net.b, b_net.W + b_net.b):
+            np.testing.assert_allclose(q, p, rtol=1e-12)
+
+
 def test_sgd_lowers_the_cost():
     net = _net([6, 8, 8, 3], "sigmoid", "softmax")
     rng = np.random.default_rng(8)

@@ -73,9 +73,9 @@ class _Spy(Network):
             self.trained_on.append(x.copy())
         return super().forward(x, work)
 
-    def backward(self, a, y, work=None):
+    def backward(self, a, y, work=None, scale=1.0):
         self.trained_labels.append(y.copy())
-        return super().backward(a, y, work)
+        return super().backward(a, y, work, scale)
 
     def predict(self, x):
         self.tested_on.append(x.copy())
