@@ -219,8 +219,9 @@ def stroke(ink: np.ndarray, p0, p1, radius: float, erase: bool = False) -> None:
     xs = np.arange(left, right, dtype=np.float32)[None, :] + 0.5
     dx, dy = x1 - x0, y1 - y0
     length2 = dx * dx + dy * dy
-    # t: where the nearest point of the segment is, 0 at p0 and 1 at p1
-    t = 0.0 if length2 == 0 else np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0, 1)
+    # t: where the nearest point of the segment is, 0 at p0 and 1 at p1; a segment far
+    # shorter than a pixel is a dot (its length² would underflow float32 to 0, giving 0/0)
+    t = 0.0 if length2 < 1e-12 else np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0, 1)
     distance = np.hypot(xs - (x0 + t * dx), ys - (y0 + t * dy))
     cover = np.clip(r + 0.5 - distance, 0, 1)
     patch = ink[top:bottom, left:right]

@@ -158,7 +158,7 @@ def test_read_image_round_trip_and_errors(tmp_path):
 
 # --- any scribble --------------------------------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 points = st.tuples(st.floats(0, 447), st.floats(0, 447))
@@ -166,6 +166,7 @@ points = st.tuples(st.floats(0, 447), st.floats(0, 447))
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(points, min_size=1, max_size=6), st.floats(0.5, 30))
+@example([(0.0, 0.0), (0.0, 1.4e-45)], 1.0)  # a segment whose length² underflows float32
 def test_any_scribble_fills_the_20px_box_around_the_centre(path, radius):
     ink = np.zeros((448, 448), np.float32)
     for p0, p1 in zip(path, path[1:] or path):
