@@ -454,10 +454,10 @@ def test_bad_command_line_is_one_error_line(tmp_path, in_process, case):
 
 @pytest.mark.parametrize("batch", [32, 1000], ids=["mid-epoch", "last-update-of-epoch"])
 def test_divergence_stops_with_a_message_and_keeps_finite_weights(toy, tmp_path, batch):
-    """--lr 1e39 overflows float32 on the first update: the cost turns NaN at the next batch,
+    """--lr 1e300 overflows float32 on the first update: the cost turns NaN at the next batch,
     or (one batch per epoch) only the weights show it."""
     save = tmp_path / "net.npz"
-    r = trainer("--data-dir", toy, "--hidden", 16, "--epochs", 3, "--lr", "1e39",
+    r = trainer("--data-dir", toy, "--hidden", 16, "--epochs", 3, "--lr", "1e300",
                 "--batch-size", batch, "--save", save, "--log", tmp_path / "run.csv")
     line = _error(r)
     assert "diverged" in line and "--lr" in line
@@ -469,7 +469,7 @@ def test_divergence_stops_with_a_message_and_keeps_finite_weights(toy, tmp_path,
 
 def test_divergence_of_a_resumed_network_keeps_its_weights(toy, trained, tmp_path):
     save = tmp_path / "net.npz"
-    r = trainer(trained, "--data-dir", toy, "--lr", "1e39", "--save", save,
+    r = trainer(trained, "--data-dir", toy, "--lr", "1e300", "--save", save,
                 "--log", tmp_path / "run.csv")
     assert "diverged" in _error(r)
     old, new = netfile.load(trained), netfile.load(save)
