@@ -24,10 +24,10 @@ from threadpoolctl import threadpool_limits
 
 from basicnet import datasets, netfile
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
-from basicnet.training import CsvLog, Diverged, EpochDone, Hyper, evaluate, train
+from basicnet.training import (CsvLog, Diverged, EpochDone, Hyper, evaluate, train,
+                               tune_threads)
 
 ROOT = Path(__file__).resolve().parent
-THREADED_BATCH = 128  # from this batch size on, BLAS gets one thread per core
 NETWORKS_DIR = ROOT / "networks"
 LOGS_DIR = ROOT / "logs"
 
@@ -54,7 +54,7 @@ class Config(Hyper):
     activation: str = "sigmoid"
     output: str = "softmax"
     seed: int | None = None
-    threads: int | None = None  # None: blas_threads() decides
+    threads: int | None = None  # None: training.tune_threads decides, batch by batch
     headless: bool = False
     no_draw_l1: bool = False
     record: str | None = None
@@ -105,8 +105,8 @@ def parse_args(argv=None) -> Config:
                         "(default PX: 2) each time it is seen; the test set is never shifted")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="BLAS threads for the matrix products (default: 1 for batches under "
-                        f"{THREADED_BATCH}, else one per core)")
+                   help="BLAS threads for the matrix products (default: chosen while "
+                        "training, by timing batches with 1, 2, 4, ... up to one per core)")
     p.add_argument("--headless", action="store_true",
                    help="no window (without a display the trainer runs headless anyway)")
     p.add_argument("--no-draw-l1", action="store_true",
@@ -243,21 +243,12 @@ def main(argv=None) -> int:
     manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save
     window = open_window(cfg, nf, data, name, lambda: save_now(nf, manual_path))
     try:
-        with threadpool_limits(blas_threads(cfg), user_api="blas"):
+        with threadpool_limits(cfg.threads, user_api="blas"):  # None: tune_threads decides
             result = run_training(cfg, nf, data, rng, window, save_path, log_path)
     finally:
         close_window(window, record)
     say(result.line())
     return 0
-
-
-def blas_threads(cfg: Config) -> int:
-    """Threads help the products of big batches only: for small ones waking them costs more
-    than they save, and when other programs keep the cores busy, far more (a 784-200-10 epoch
-    measured 14x slower with two threads than with one on a busy 2-core machine)."""
-    if cfg.threads is not None:
-        return cfg.threads
-    return (os.cpu_count() or 1) if cfg.batch_size >= THREADED_BATCH else 1
 
 
 def output_paths(cfg: Config, run: str):
@@ -295,6 +286,8 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     """Train, log every epoch, save the network; the test result of the network as saved."""
     net = nf.net
     events = train(net, data, cfg, rng, nf.optimizer, nf.epochs_trained, nf.samples_seen)
+    if cfg.threads is None:
+        events = tune_threads(events, os.cpu_count() or 1)
     if window is not None:
         events = window.watch(events)
     last = event = None

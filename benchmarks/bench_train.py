@@ -43,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int,
                    help="BLAS/PyTorch threads (default: the number of cores)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="N",
+                   help="seeds of the default run (default: 0 1; quick: 0)")
     p.add_argument("--data-dir", metavar="DIR", help="the MNIST folder (default: "
                    "../shared/datasets/mnist, else datasets/mnist)")
     p.add_argument("--only", choices=("gemm", "epochs", "default", "best"), nargs="+",
@@ -64,7 +66,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 import mlp_sigmoid_emnist as trainer  # noqa: E402
 from basicnet import datasets  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
-from basicnet.training import EpochDone, Hyper, train  # noqa: E402
+from basicnet.training import EpochDone, Hyper, train, tune_threads  # noqa: E402
 
 try:
     if ARGS.no_torch:
@@ -194,8 +196,10 @@ def default_run(data, stop_at_98: bool, seed: int, **settings):
                          cfg.activation, cfg.output)
     opt = SGD(cfg.momentum, cfg.weight_decay)
     reached, at_epoch, acc, elapsed, epochs = None, None, 0.0, 0.0, 0
-    with threadpool_limits(trainer.blas_threads(cfg), user_api="blas"):  # as the trainer
-        for event in train(net, data, cfg, rng, opt):
+    # BLAS threads as the trainer chooses them: by timing batches, unless --threads is given
+    events = train(net, data, cfg, rng, opt)
+    with threadpool_limits(ARGS.threads, user_api="blas"):
+        for event in events if ARGS.threads else tune_threads(events, os.cpu_count() or 1):
             if isinstance(event, EpochDone):
                 acc, elapsed, epochs = event.test.accuracy, event.elapsed, event.epoch
                 print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "
@@ -257,7 +261,7 @@ def main() -> int:
 
     if "default" in parts:
         cfg = trainer.Config()
-        seeds = [0] if ARGS.quick else [0, 1]
+        seeds = ARGS.seeds or ([0] if ARGS.quick else [0, 1])
         print(f"\ndefault run: python mlp_sigmoid_emnist.py (hidden {cfg.hidden}, "
               f"batch {cfg.batch_size}, lr {cfg.lr}, momentum {cfg.momentum}, "
               f"{cfg.schedule} schedule, {cfg.epochs} epochs), seeds {seeds}; "

@@ -3,10 +3,12 @@
 import time
 
 import numpy as np
+import pytest
 
 from basicnet import datasets
 from basicnet.network import SGD, Network
-from basicnet.training import BatchDone, EpochDone, Hyper, evaluate, train
+from basicnet.training import (BatchDone, EpochDone, Hyper, ThreadTuner, evaluate, train,
+                               tune_threads)
 
 
 def test_epoch_seconds_leave_out_what_consumers_do(toy_dir):
@@ -36,3 +38,64 @@ def test_confusion_matrix_with_small_integer_labels():
     result = evaluate(net, images, labels, 62)
     assert result.confusion.sum() == 124
     np.testing.assert_array_equal(result.confusion.sum(axis=1), np.full(62, 2))
+
+
+# --- BLAS threads chosen by timing batches ------------------------------------------------------
+
+def _feed(tuner, speed, batches):
+    """Run `batches` batches whose time depends on the thread count: speed[threads] seconds.
+    Returns the thread counts in force for each batch."""
+    used = []
+    for _ in range(batches):
+        used.append(tuner.threads)
+        tuner.batch_done(speed[tuner.threads])
+    return used
+
+
+def test_thread_tuner_keeps_the_faster_choice_and_notices_when_it_changes():
+    tuner = ThreadTuner(cores=2, probe=4, hold=10)
+    assert tuner.choices == [1, 2]
+    used = _feed(tuner, {1: 1.0, 2: 0.5}, 8 + 10)  # both tried for 4 batches, then 2 held
+    assert used == [1] * 4 + [2] * 4 + [2] * 10
+    used = _feed(tuner, {1: 1.0, 2: 0.5}, 8 + 20)  # the same winner: held twice as long
+    assert used == [1] * 4 + [2] * 4 + [2] * 20
+    # another program takes a core: two threads become slow, and the next trial sees it
+    used = _feed(tuner, {1: 1.0, 2: 3.0}, 8 + 10 + 1)
+    assert used == [1] * 4 + [2] * 4 + [1] * 10 + [1]
+    assert tuner.hold == 10, "a new winner is held for the first, short time again"
+
+
+def test_thread_tuner_ignores_a_slow_first_batch_after_a_switch():
+    tuner = ThreadTuner(cores=2, probe=5, hold=10)
+    times = iter([1.0] * 5 + [9.0] + [0.5] * 4)  # two threads: a slow start, then faster
+    for t in times:
+        tuner.batch_done(t)
+    assert tuner.threads == 2
+
+
+def test_thread_tuner_choices():
+    assert ThreadTuner(cores=1).choices == [1]
+    assert ThreadTuner(cores=6).choices == [1, 2, 4, 6]
+    assert ThreadTuner(cores=8).choices == [1, 2, 4, 8]
+    one = ThreadTuner(cores=1, probe=2, hold=3)
+    assert set(_feed(one, {1: 1.0}, 50)) == {1}
+
+
+def test_tune_threads_sets_the_blas_threads_between_batches_and_restores_them():
+    from threadpoolctl import ThreadpoolController
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("numpy reports no BLAS library to tune")
+    before = blas.info()[0]["num_threads"]
+    tuner = ThreadTuner(cores=2)  # what tune_threads will do: 16 batches with 1, then with 2
+    seen = []
+
+    def events():
+        for i in range(40):
+            seen.append(ThreadpoolController().select(user_api="blas").info()[0]["num_threads"])
+            yield BatchDone(1, i + 1, 40, i + 1, 1.0, 0.1, 0.001 if seen[-1] == 2 else 0.002)
+
+    assert list(tune_threads(events(), cores=2))[-1].batch == 40
+    assert seen == [1] * tuner.probe + [2] * (40 - tuner.probe)
+    assert blas.info()[0]["num_threads"] == before
