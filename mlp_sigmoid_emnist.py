@@ -287,7 +287,7 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     net = nf.net
     events = train(net, data, cfg, rng, nf.optimizer, nf.epochs_trained, nf.samples_seen)
     if cfg.threads is None:
-        events = tune_threads(events, os.cpu_count() or 1)
+        events = tune_threads(events)
     if window is not None:
         events = window.watch(events)
     last = event = None

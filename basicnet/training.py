@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -218,12 +219,21 @@ class ThreadTuner:
         return self.threads if self.threads != before else None
 
 
-def tune_threads(events, cores: int):
+def usable_cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def tune_threads(events, cores: int | None = None):
     """Pass the training events through, setting the BLAS threads between batches as a
-    ThreadTuner decides; the thread count is restored when the events end."""
+    ThreadTuner decides (over 1 ... `cores`, default all usable); the thread count is
+    restored when the events end."""
     from threadpoolctl import ThreadpoolController
 
-    tuner = ThreadTuner(cores)
+    tuner = ThreadTuner(cores or usable_cores())
     blas = ThreadpoolController()
     with blas.limit(limits=tuner.threads, user_api="blas"):  # restores the count on exit
         for event in events:

@@ -199,7 +199,7 @@ def default_run(data, stop_at_98: bool, seed: int, **settings):
     # BLAS threads as the trainer chooses them: by timing batches, unless --threads is given
     events = train(net, data, cfg, rng, opt)
     with threadpool_limits(ARGS.threads, user_api="blas"):
-        for event in events if ARGS.threads else tune_threads(events, os.cpu_count() or 1):
+        for event in events if ARGS.threads else tune_threads(events):
             if isinstance(event, EpochDone):
                 acc, elapsed, epochs = event.test.accuracy, event.elapsed, event.epoch
                 print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "
