@@ -16,7 +16,10 @@ Prints, on the real MNIST (60,000 training images):
    PyTorch, and the ratio ours/torch (below 1: we are faster);
 3. time to 98 % test accuracy with the trainer's default settings (the sum of the epochs'
    training seconds, evaluation excluded), and the accuracy the default run ends with;
-4. only with `--only best`: the most accurate plain-sigmoid recipe found (BEST below), its
+4. only with `--only threads`: the default network's epochs with one BLAS thread, one per core,
+   and tuned as the trainer does (training.tune_threads), interleaved; `--busy` keeps one core
+   busy meanwhile;
+5. only with `--only best`: the most accurate plain-sigmoid recipe found (BEST below), its
    final test accuracy and training seconds.
 
 The machine may be shared and noisy: every timing is repeated, ours and PyTorch's interleaved,
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,9 +51,14 @@ def parse_args(argv=None):
                    help="seeds of the default run (default: 0 1; quick: 0)")
     p.add_argument("--data-dir", metavar="DIR", help="the MNIST folder (default: "
                    "../shared/datasets/mnist, else datasets/mnist)")
-    p.add_argument("--only", choices=("gemm", "epochs", "default", "best"), nargs="+",
-                   help="run only these parts (default: all but best); best: the most "
-                        "accurate recipe found (README.aug.md), about 5 minutes")
+    p.add_argument("--only", choices=("gemm", "epochs", "default", "threads", "best"),
+                   nargs="+", help="run only these parts (default: gemm epochs default); "
+                   "threads: the default network's epochs with 1 BLAS thread, one per core, "
+                   "and as the trainer tunes them; best: the most accurate recipe found "
+                   "(README.aug.md), about 5 minutes")
+    p.add_argument("--busy", action="store_true",
+                   help="with threads: keep one core busy with a spinning process meanwhile, "
+                        "as another program would")
     return p.parse_args(argv)
 
 
@@ -64,7 +73,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import mlp_sigmoid_emnist as trainer  # noqa: E402
-from basicnet import datasets  # noqa: E402
+from basicnet import datasets, training  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
 from basicnet.training import EpochDone, Hyper, train, tune_threads  # noqa: E402
 
@@ -211,6 +220,35 @@ def default_run(data, stop_at_98: bool, seed: int, **settings):
     return reached, at_epoch, acc, elapsed, epochs, cfg
 
 
+# --- 4. threads -------------------------------------------------------------------------------
+
+def threads_part(data, repeats, epochs=2):
+    cores = training.usable_cores()
+    modes = {"1 thread": 1, f"{cores} threads": cores, "tuned": None}
+    busy = None
+    if ARGS.busy:
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    print(f"\nBLAS threads: default network, {epochs}-epoch runs, mean seconds per epoch, "
+          f"{repeats} rounds interleaved" + (", one core kept busy" if busy else ""))
+    try:
+        seconds = {m: [] for m in modes}
+        for r in range(repeats):
+            for mode, n in modes.items():
+                cfg = trainer.Config(seed=r, epochs=epochs)
+                rng = np.random.default_rng(r)
+                net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng)
+                events = train(net, data, cfg, rng, SGD(cfg.momentum))
+                with threadpool_limits(n, user_api="blas"):
+                    for event in events if n else tune_threads(events):
+                        pass
+                seconds[mode].append(event.elapsed / epochs)
+        for mode, v in seconds.items():
+            print(f"  {mode:<10} {np.mean(v):.3f} s  ({', '.join(f'{x:.3f}' for x in v)})")
+    finally:
+        if busy:
+            busy.kill()
+
+
 # --- main -------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -274,6 +312,9 @@ def main() -> int:
             else:
                 print(f"  seed {seed}: time to 98%: {reached:.2f} s (epoch {at}); final "
                       f"{100 * acc:.2f}% after {epochs} epochs, {elapsed:.2f} s", flush=True)
+
+    if "threads" in parts:
+        threads_part(data, repeats)
 
     if "best" in parts:
         print(f"\nbest recipe: python mlp_sigmoid_emnist.py {BEST_FLAGS} --seed 0; "
