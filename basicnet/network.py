@@ -271,7 +271,8 @@ class SGD:
             self.vb = [np.zeros_like(b) for b in net.b]
         elif not mu:
             self.vW, self.vb = [], []  # nothing to resume: a later μ > 0 starts from rest
-        if decay and [d.shape for d in self.decay] != [w.shape for w in net.W]:
+        if decay and [(d.shape, d.dtype) for d in self.decay] != \
+                [(w.shape, w.dtype) for w in net.W]:
             self.decay = [np.empty_like(w) for w in net.W]
         for l, (W, b, step, step_b) in enumerate(zip(net.W, net.b, dW, db)):
             if decay:  # η·(∂C/∂W + λ·W)

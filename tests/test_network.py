@@ -199,11 +199,12 @@ def test_weight_decay_alone_shrinks_weights_not_biases():
     np.testing.assert_array_equal(net.b[0], old.b[0])
 
 
-@pytest.mark.parametrize("momentum, decay", [(0.0, 0.0), (0.9, 0.0), (0.9, 0.01)])
-def test_training_path_steps_equal_the_gradient_path(momentum, decay):
+@pytest.mark.parametrize("output", OUTPUTS)
+@pytest.mark.parametrize("momentum, decay", [(0.0, 0.0), (0.0, 0.01), (0.9, 0.0), (0.9, 0.01)])
+def test_training_path_steps_equal_the_gradient_path(momentum, decay, output):
     """The training loop asks backward for η·∇C (scale=η) and hands it over as steps
     (scaled=True); two updates that way move the network exactly as gradients and lr do."""
-    a_net = _net([5, 4, 3], "sigmoid", "softmax")
+    a_net = _net([5, 4, 3], "sigmoid", output)
     b_net = a_net.copy()
     rng = np.random.default_rng(9)
     X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, 6)
@@ -217,6 +218,19 @@ def test_training_path_steps_equal_the_gradient_path(momentum, decay):
         b_opt.update(b_net, *steps, lr, scaled=True)
         for p, q in zip(a_net.W + a_net.b, b_net.W + b_net.b):
             np.testing.assert_allclose(q, p, rtol=1e-12)
+
+
+def test_weight_decay_scratch_follows_the_network_dtype():
+    """One optimiser, a float32 network then a float64 one: λ·W must not be rounded to
+    float32 for the second."""
+    opt = SGD(momentum=0.0, weight_decay=0.1)
+    small = _net([3, 2], "sigmoid", "softmax").astype(np.float32)
+    opt.update(small, [np.zeros_like(w) for w in small.W], [np.zeros_like(b) for b in small.b],
+               0.5)
+    net = _net([3, 2], "sigmoid", "softmax")
+    net.W[0][:] = 1 / 3  # not a float32 number
+    opt.update(net, [np.zeros_like(w) for w in net.W], [np.zeros_like(b) for b in net.b], 0.5)
+    np.testing.assert_allclose(net.W[0], (1 / 3) * (1 - 0.05), rtol=1e-15)
 
 
 def test_sgd_lowers_the_cost():
