@@ -33,8 +33,8 @@ def to_input(images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 @dataclass
 class Hyper:
     """How to train, with the trainer's defaults (its command line extends this class). They
-    reach 98 % MNIST test accuracy after 4-5 epochs with a 784-200-10 network (about 5 s on two
-    cores) and end near 98.1-98.3 %; README.md says how they were chosen."""
+    reach 98 % MNIST test accuracy after 4-5 epochs with a 784-200-10 network (3-5 s of
+    training on two cores) and end near 98.1-98.3 %; README.md says how they were chosen."""
 
     epochs: int = 7
     batch_size: int = 32
@@ -178,18 +178,21 @@ class ThreadTuner:
 
     Why measure: more threads help only when the products are big enough to share and the
     cores are free. On an idle 2-core machine a 784-200-10 batch of 32 trains 17 % faster with
-    two threads than with one; with another program busy on one core it trains 2.5x slower
+    two threads than with one; with another program busy on one core it trains 2.5-3x slower
     with two (they wait for each other at every product), and one thread is unaffected.
 
     So: try each choice (1, 2, 4, ... up to `cores`) for `probe` batches, keep the one with the
     least mean batch time, hold it for `hold` batches and try again; the hold doubles each time
-    the same choice wins, so a steady machine is seldom disturbed and a changed one is noticed.
+    the same choice wins (up to 16 times the first hold), so a steady machine is seldom
+    disturbed and a changed one is noticed.
     The mean, not the median: on a busy machine most two-thread batches are as fast as ever,
     and one in a few waits a whole time slice (milliseconds) for a thread the system put aside;
     those few are what make such an epoch 2.5x slower.
     """
 
     def __init__(self, cores: int, probe: int = 48, hold: int = 512):
+        if probe < 2 or hold < 1:
+            raise ValueError("a probe needs 2 batches or more (the first one warms up)")
         self.choices = [c for c in (2 ** i for i in range(cores.bit_length())) if c < cores]
         self.choices.append(cores)
         self.probe, self.first_hold, self.hold = probe, hold, hold
@@ -226,7 +229,8 @@ class ThreadTuner:
             self.threads, self.left = self.plan.pop(0)
         elif self.trying:
             fastest = min(self.times, key=self._mean)
-            self.hold = 2 * self.hold if fastest == self.best else self.first_hold
+            self.hold = min(2 * self.hold, 16 * self.first_hold) if fastest == self.best \
+                else self.first_hold
             self.best, self.threads, self.left, self.trying = fastest, fastest, self.hold, False
         else:
             self._start_trials()
@@ -243,12 +247,19 @@ def usable_cores() -> int:
 
 def tune_threads(events, cores: int | None = None):
     """Pass the training events through, setting the BLAS threads between batches as a
-    ThreadTuner decides (over 1 ... `cores`, default all usable); the thread count is
-    restored when the events end."""
+    ThreadTuner decides, over 1 ... `cores`: by default the cores this process may use, but
+    no more than BLAS had when called (so OPENBLAS_NUM_THREADS=1 still means one thread).
+    The thread count is restored when the events end or this generator is closed."""
     from threadpoolctl import ThreadpoolController
 
-    tuner = ThreadTuner(cores or usable_cores())
     blas = ThreadpoolController()
+    if cores is None:
+        now = [lib["num_threads"] for lib in blas.select(user_api="blas").info()]
+        cores = min([usable_cores(), *now])
+    tuner = ThreadTuner(cores)
+    if len(tuner.choices) == 1:  # nothing to choose between
+        yield from events
+        return
     with blas.limit(limits=tuner.threads, user_api="blas"):  # restores the count on exit
         for event in events:
             if isinstance(event, BatchDone):

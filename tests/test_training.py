@@ -71,7 +71,7 @@ def test_thread_tuner_keeps_the_faster_choice_and_notices_when_it_changes():
 def test_thread_tuner_goes_by_the_mean_so_rare_long_stalls_count():
     """On a busy machine most two-thread batches are fast and a few wait a whole time slice."""
     tuner = ThreadTuner(cores=2, probe=9, hold=10)
-    for t in [1.0] * 9 + [1.0] + [0.5, 0.5, 0.5, 5.0, 0.5, 0.5, 0.5, 0.5]:  # median 0.5, mean 1.1
+    for t in [1.0] * 9 + [1.0] + [0.5, 0.5, 0.5, 5.0, 0.5, 0.5, 0.5, 0.5]:  # median 0.5, mean 1.06
         tuner.batch_done(t)
     assert tuner.threads == 1
 
@@ -82,6 +82,14 @@ def test_thread_tuner_ignores_a_slow_first_batch_after_a_switch():
     for t in times:
         tuner.batch_done(t)
     assert tuner.threads == 2
+
+
+def test_thread_tuner_holds_a_steady_choice_at_most_16_times_the_first_hold():
+    tuner = ThreadTuner(cores=2, probe=2, hold=1)
+    _feed(tuner, {1: 1.0, 2: 0.5}, 400)
+    assert tuner.hold == 16
+    with pytest.raises(ValueError):
+        ThreadTuner(cores=2, probe=1)
 
 
 def test_thread_tuner_choices():
@@ -110,3 +118,31 @@ def test_tune_threads_sets_the_blas_threads_between_batches_and_restores_them():
     assert list(tune_threads(events(), cores=2))[-1].batch == 3 * probe
     assert seen == [1] * probe + [2] * (2 * probe)
     assert blas.info()[0]["num_threads"] == before
+
+    # a consumer that stops early: closing the events restores the count too
+    seen.clear()
+    events_ = tune_threads(events(), cores=2)
+    for event in events_:
+        if seen[-1] == 2:
+            break
+    events_.close()
+    assert blas.info()[0]["num_threads"] == before
+
+
+def test_tune_threads_keeps_to_the_threads_blas_was_given(monkeypatch):
+    """OPENBLAS_NUM_THREADS=1 (or threadpool_limits(1)) before training means one thread:
+    the tuner does not raise it (the test suite itself runs that way)."""
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    monkeypatch.setattr("basicnet.training.usable_cores", lambda: 8)
+    events = [BatchDone(1, i + 1, 200, i + 1, 1.0, 0.1, 0.001) for i in range(200)]
+    seen = []
+
+    def watch(evs):
+        for e in evs:
+            seen.append(ThreadpoolController().select(user_api="blas").info()[0]["num_threads"])
+            yield e
+
+    with threadpool_limits(1, user_api="blas"):
+        list(watch(tune_threads(iter(events))))
+    assert set(seen) == {1}
