@@ -59,7 +59,10 @@ def parse_args(argv=None):
     p.add_argument("--busy", action="store_true",
                    help="with threads: keep one core busy with a spinning process meanwhile, "
                         "as another program would")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.busy and "threads" not in (args.only or ()):
+        p.error("--busy goes with --only threads")
+    return args
 
 
 ARGS = parse_args()
@@ -73,7 +76,7 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import mlp_sigmoid_emnist as trainer  # noqa: E402
-from basicnet import datasets, training  # noqa: E402
+from basicnet import datasets  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
 from basicnet.training import EpochDone, Hyper, train, tune_threads  # noqa: E402
 
@@ -222,15 +225,21 @@ def default_run(data, stop_at_98: bool, seed: int, **settings):
 
 # --- 4. threads -------------------------------------------------------------------------------
 
+# Another program keeping one core busy; it stops by itself when this benchmark is gone,
+# however it ends.
+SPINNER = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass"
+
+
 def threads_part(data, repeats, epochs=2):
-    cores = training.usable_cores()
-    modes = {"1 thread": 1, f"{cores} threads": cores, "tuned": None}
-    busy = None
-    if ARGS.busy:
-        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    cores = THREADS
+    modes = {"1 thread": 1, f"{cores} threads": cores, "tuned": None} if cores > 1 else \
+        {"1 thread": 1}
     print(f"\nBLAS threads: default network, {epochs}-epoch runs, mean seconds per epoch, "
-          f"{repeats} rounds interleaved" + (", one core kept busy" if busy else ""))
+          f"{repeats} rounds interleaved" + (", one core kept busy" if ARGS.busy else ""))
+    busy = None
     try:
+        if ARGS.busy:
+            busy = subprocess.Popen([sys.executable, "-c", SPINNER])
         seconds = {m: [] for m in modes}
         for r in range(repeats):
             for mode, n in modes.items():
@@ -239,7 +248,7 @@ def threads_part(data, repeats, epochs=2):
                 net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng)
                 events = train(net, data, cfg, rng, SGD(cfg.momentum))
                 with threadpool_limits(n, user_api="blas"):
-                    for event in events if n else tune_threads(events):
+                    for event in events if n else tune_threads(events, cores):
                         pass
                 seconds[mode].append(event.elapsed / epochs)
         for mode, v in seconds.items():
@@ -247,6 +256,7 @@ def threads_part(data, repeats, epochs=2):
     finally:
         if busy:
             busy.kill()
+            busy.wait()
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -254,7 +264,8 @@ def threads_part(data, repeats, epochs=2):
 def main() -> int:
     parts = set(ARGS.only or ("gemm", "epochs", "default"))  # best only when asked: minutes
     repeats = ARGS.repeats or (1 if ARGS.quick else 3)
-    print(f"numpy {np.__version__}, {THREADS} BLAS thread(s), {os.cpu_count()} core(s)"
+    print(f"numpy {np.__version__}, {THREADS} BLAS thread(s) for the epochs (the default run "
+          f"tunes them as the trainer does), {os.cpu_count()} core(s)"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch
              else ", PyTorch not importable: no comparison"))
     load = os.getloadavg()[0]
