@@ -450,6 +450,36 @@ def test_bad_command_line_is_one_error_line(tmp_path, in_process, case):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("flags, used", [([], {1, 2}), (["--threads", 1], {1})],
+                         ids=["tuned", "--threads-1"])
+def test_trainer_tunes_the_blas_threads_unless_told(toy, tmp_path, in_process, monkeypatch,
+                                                    flags, used):
+    """Given two BLAS threads, the trainer times batches with one and with two; --threads
+    fixes the count for every batch."""
+    import mlp_sigmoid_emnist
+    from threadpoolctl import ThreadpoolController, threadpool_limits
+
+    from basicnet.training import BatchDone
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("numpy reports no BLAS library to tune")
+    monkeypatch.setattr("basicnet.training.usable_cores", lambda: 2)
+    real_train, seen = mlp_sigmoid_emnist.train, []
+
+    def recording_train(*args, **kw):  # the count in force while each batch ran
+        for event in real_train(*args, **kw):
+            if isinstance(event, BatchDone):
+                seen.append(blas.info()[0]["num_threads"])
+            yield event
+
+    monkeypatch.setattr(mlp_sigmoid_emnist, "train", recording_train)
+    with threadpool_limits(2, user_api="blas"):
+        _ok(in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--batch-size", 1,
+                       *flags, "--no-save", "--log", tmp_path / "run.csv"))
+    assert len(seen) == 200 and set(seen) == used
+
+
 # --- divergence and Ctrl+C ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("batch", [32, 1000], ids=["mid-epoch", "last-update-of-epoch"])
