@@ -187,7 +187,7 @@ class ThreadTuner:
     disturbed and a changed one is noticed.
     The mean, not the median: on a busy machine most two-thread batches are as fast as ever,
     and one in a few waits a whole time slice (milliseconds) for a thread the system put aside;
-    those few are what make such an epoch 2.5x slower.
+    those few are what make such an epoch 2.5-3x slower.
     """
 
     def __init__(self, cores: int, probe: int = 48, hold: int = 512):
