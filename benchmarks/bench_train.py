@@ -198,24 +198,24 @@ BEST = dict(hidden=[800], batch_size=64, lr=0.1, epochs=60, augment=2)
 BEST_FLAGS = "--hidden 800 --batch-size 64 --lr 0.1 --epochs 60 --augment"
 
 
-def default_run(data, stop_at_98: bool, seed: int, **settings):
-    """Train with the trainer's defaults (changed by `settings`, Config fields); returns
-    (seconds to 98 % or None, epoch of 98 %, final accuracy, total training seconds, epochs
-    run, the Config)."""
+def default_run(data, stop_at_98: bool, seed: int, threads=None, quiet=False, **settings):
+    """Train with the trainer's defaults (changed by `settings`, Config fields) and `threads`
+    BLAS threads (None: tuned as the trainer does); returns (seconds to 98 % or None, epoch of
+    98 %, final accuracy, total training seconds, epochs run, the Config)."""
     cfg = trainer.Config(seed=seed, **settings)
     rng = np.random.default_rng(cfg.seed)
     net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng,
                          cfg.activation, cfg.output)
     opt = SGD(cfg.momentum, cfg.weight_decay)
     reached, at_epoch, acc, elapsed, epochs = None, None, 0.0, 0.0, 0
-    # BLAS threads as the trainer chooses them: by timing batches, unless --threads is given
     events = train(net, data, cfg, rng, opt)
-    with threadpool_limits(ARGS.threads, user_api="blas"):
-        for event in events if ARGS.threads else tune_threads(events):
+    with threadpool_limits(threads, user_api="blas"):
+        for event in events if threads else tune_threads(events, THREADS):
             if isinstance(event, EpochDone):
                 acc, elapsed, epochs = event.test.accuracy, event.elapsed, event.epoch
-                print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "
-                      f"{100 * acc:.2f}%", flush=True)
+                if not quiet:
+                    print(f"    epoch {event.epoch}: {event.seconds:.2f} s, test accuracy "
+                          f"{100 * acc:.2f}%", flush=True)
                 if reached is None and acc >= 0.98:
                     reached, at_epoch = elapsed, event.epoch
                     if stop_at_98:
@@ -243,14 +243,8 @@ def threads_part(data, repeats, epochs=2):
         seconds = {m: [] for m in modes}
         for r in range(repeats):
             for mode, n in modes.items():
-                cfg = trainer.Config(seed=r, epochs=epochs)
-                rng = np.random.default_rng(r)
-                net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng)
-                events = train(net, data, cfg, rng, SGD(cfg.momentum))
-                with threadpool_limits(n, user_api="blas"):
-                    for event in events if n else tune_threads(events, cores):
-                        pass
-                seconds[mode].append(event.elapsed / epochs)
+                elapsed = default_run(data, False, r, n, quiet=True, epochs=epochs)[3]
+                seconds[mode].append(elapsed / epochs)
         for mode, v in seconds.items():
             print(f"  {mode:<10} {np.mean(v):.3f} s  ({', '.join(f'{x:.3f}' for x in v)})")
     finally:
@@ -316,7 +310,8 @@ def main() -> int:
               f"{cfg.schedule} schedule, {cfg.epochs} epochs), seeds {seeds}; "
               f"training seconds, evaluation excluded")
         for seed in seeds:
-            reached, at, acc, elapsed, epochs, _ = default_run(data, ARGS.quick, seed)
+            reached, at, acc, elapsed, epochs, _ = default_run(data, ARGS.quick, seed,
+                                                               ARGS.threads)
             if reached is None:
                 print(f"  seed {seed}: did NOT reach 98%: {100 * acc:.2f}% after {epochs} "
                       f"epochs, {elapsed:.2f} s of training")
@@ -330,7 +325,7 @@ def main() -> int:
     if "best" in parts:
         print(f"\nbest recipe: python mlp_sigmoid_emnist.py {BEST_FLAGS} --seed 0; "
               f"training seconds, evaluation excluded")
-        _, _, acc, elapsed, epochs, _ = default_run(data, False, 0, **BEST)
+        _, _, acc, elapsed, epochs, _ = default_run(data, False, 0, ARGS.threads, **BEST)
         print(f"  final {100 * acc:.2f}% after {epochs} epochs, {elapsed:.2f} s", flush=True)
     return 0
 
