@@ -205,6 +205,8 @@ class ThreadTuner:
         order = sorted(self.choices, key=lambda c: c != self.best)
         self.plan = [(c, self.probe) for c in order]
         self.times = {}
+        self.bar = math.inf  # the least time a whole probe took in this round
+        self.spent = 0.0     # what the choice on trial has taken so far, after its warm-up
         self.threads, self.left = self.plan.pop(0)
         self.trying = True
 
@@ -217,14 +219,16 @@ class ThreadTuner:
         if self.trying:
             times = self.times.setdefault(self.threads, [])
             times.append(seconds)
-            bar = min((sum(t[1:]) for t in self.times.values() if len(t) == self.probe),
-                      default=math.inf)
-            if sum(times[1:]) > bar:
+            if len(times) > 1:
+                self.spent += seconds
+            if self.spent > self.bar:
                 self.left = 1
         self.left -= 1
         if self.left > 0:
             return None
         before = self.threads
+        if self.trying:  # a trial ends; one that was cut short cannot lower the bar
+            self.bar, self.spent = min(self.bar, self.spent), 0.0
         if self.plan:
             self.threads, self.left = self.plan.pop(0)
         elif self.trying:
