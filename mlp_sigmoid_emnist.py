@@ -11,7 +11,6 @@ say --overwrite. The last line of a successful run reads 'test accuracy: 98.12% 
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
@@ -23,24 +22,15 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from basicnet import datasets, netfile
+from basicnet.cli import ArgumentParser, UsageError, run, say
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
-from basicnet.training import (CsvLog, Diverged, EpochDone, Hyper, evaluate, train,
-                               tune_threads)
+from basicnet.runlog import CsvLog
+from basicnet.threads import tune_threads
+from basicnet.training import Diverged, EpochDone, Hyper, evaluate, train
 
 ROOT = Path(__file__).resolve().parent
 NETWORKS_DIR = ROOT / "networks"
 LOGS_DIR = ROOT / "logs"
-
-
-class UsageError(ValueError):
-    pass
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line like every other error: one line, status 2."""
-
-    def error(self, message):
-        raise UsageError(f"{message} (see --help)")
 
 
 @dataclass
@@ -54,7 +44,7 @@ class Config(Hyper):
     activation: str = "sigmoid"
     output: str = "softmax"
     seed: int | None = None
-    threads: int | None = None  # None: training.tune_threads decides, batch by batch
+    threads: int | None = None  # None: threads.tune_threads decides, batch by batch
     headless: bool = False
     no_draw_l1: bool = False
     record: str | None = None
@@ -146,10 +136,6 @@ def parse_args(argv=None) -> Config:
     if cfg.record and not cfg.record.lower().endswith(".gif"):
         p.error("--record needs a file name ending in .gif")
     return cfg
-
-
-def say(msg: str) -> None:
-    print(msg, flush=True)
 
 
 def unique_path(path: Path, reserve: bool = False) -> Path:
@@ -401,25 +387,19 @@ def progress(events, epochs: int):
 
 
 def cli() -> int:
-    try:
-        # Divergence is detected from NaN/inf costs and weights and reported in one line;
-        # numpy's overflow warnings on the way there would only bury that line.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return main()
-    except (UsageError, datasets.DatasetError, netfile.NetFileError) as e:
-        return fail(str(e))
-    except OSError as e:  # a file that cannot be read: no permission, a folder, a device error
-        where = f"{e.filename}: " if e.filename else ""
-        return fail(f"{where}{e.strerror or e}")
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    def guarded():
+        try:
+            # Divergence is detected from NaN/inf costs and weights and reported in one line;
+            # numpy's overflow warnings on the way there would only bury that line.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return main()
+        except OSError as e:  # a file that cannot be read: no permission, a device error
+            if isinstance(e, BrokenPipeError):
+                raise
+            where = f"{e.filename}: " if e.filename else ""
+            raise UsageError(f"{where}{e.strerror or e}") from None
 
-
-def fail(message: str) -> int:
-    """Print the one-line error every bad input ends with; status 2."""
-    print("error: " + " ".join(message.split()), file=sys.stderr)
-    return 2
+    return run(guarded, (datasets.DatasetError, netfile.NetFileError))
 
 
 if __name__ == "__main__":

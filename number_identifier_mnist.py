@@ -12,7 +12,6 @@ through the same preparation as the canvas, one line per file, and opens no wind
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -27,7 +26,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np  # noqa: E402  (after the thread settings above, which numpy reads once)
 
 from basicnet import drawing, netfile, render  # noqa: E402
-from basicnet.datasets import N_INPUTS  # noqa: E402
+from basicnet.cli import ArgumentParser, fail, run, say  # noqa: E402
+from basicnet.constants import N_INPUTS  # noqa: E402
 from basicnet.identifier_window import IdentifierWindow, load_network, top_guesses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
@@ -35,7 +35,7 @@ DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-256-64-10.npz"
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         description="Draw a digit and watch a saved network guess it in real time, or "
                     "classify image files with --predict.")
     p.add_argument("network", nargs="?", default=str(DEFAULT_NETWORK),
@@ -61,16 +61,16 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
         try:
             ink = drawing.read_image(path)
         except (OSError, ValueError) as e:
-            print(f"error: {path}: {e}", file=err, flush=True)
+            fail(f"{path}: {e}", err)
             failed += 1
             continue
         x = drawing.to_mnist(ink)
         if not x.any():
-            print(f"error: {path}: no writing found (the image is blank)", file=err, flush=True)
+            fail(f"{path}: no writing found (the image is blank)", err)
             failed += 1
             continue
         probs = nf.net.shares(nf.net.predict(x.reshape(1, N_INPUTS)))[0]
-        print(f"{path}: {guess_line(probs, nf.classes)}", file=out, flush=True)
+        say(f"{path}: {guess_line(probs, nf.classes)}", out)
     return 2 if failed else 0
 
 
@@ -104,13 +104,7 @@ def main(argv=None) -> int:
 
 
 def cli() -> int:
-    try:
-        return main()
-    except (netfile.NetFileError, render.NoDisplay) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run(main, (netfile.NetFileError, render.NoDisplay))
 
 
 if __name__ == "__main__":

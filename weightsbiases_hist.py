@@ -15,6 +15,7 @@ import os
 import sys
 
 from basicnet import netfile, plots
+from basicnet.cli import UsageError, run
 
 # The seed's switches: set one to False to leave that histogram out (--no-weights/--no-biases
 # do the same for one run).
@@ -23,6 +24,10 @@ SHOW_BIASES = True
 
 
 def main(argv=None) -> int:
+    return run(lambda: plot(argv))
+
+
+def plot(argv) -> int:
     p = plots.parser("Histograms of the weights and biases of saved networks, with the normal "
                      "distribution they started from drawn dashed.",
                      "network files (.npz) written by the trainer")
@@ -35,9 +40,7 @@ def main(argv=None) -> int:
     p.add_argument("--log", action="store_true", help="logarithmic density axis (shows tails)")
     args = p.parse_args(argv)
     if not (args.weights or args.biases):
-        print("error: nothing to plot: weights and biases are both switched off",
-              file=sys.stderr)
-        return 2
+        raise UsageError("nothing to plot: weights and biases are both switched off")
 
     def read(path):
         nf = netfile.load(path)

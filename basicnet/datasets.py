@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from . import download as dl
+from .constants import IMAGE_SIDE, N_INPUTS
 from .idx import IdxError, read_idx
 
-IMAGE_SIDE = 28
-N_INPUTS = IMAGE_SIDE * IMAGE_SIDE
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATASETS_DIR = PROJECT_ROOT / "datasets"
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .datasets import IMAGE_SIDE
+from .constants import IMAGE_SIDE
 
 BOX_SIDE = 20              # MNIST's box for the longer side of the ink
 CENTRE = IMAGE_SIDE / 2    # 14.0: MNIST's mean centre of mass (pixel index), both axes

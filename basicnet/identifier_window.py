@@ -21,7 +21,7 @@ import numpy as np
 import pygame
 
 from . import drawing, netfile, render
-from .datasets import IMAGE_SIDE, N_INPUTS
+from .constants import IMAGE_SIDE, N_INPUTS
 from .render import ACCENT, BACKGROUND, BAD, DIM, GRID, PANEL, TEXT
 
 SIZE = (1200, 660)

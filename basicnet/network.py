@@ -118,7 +118,7 @@ class Network:
 
     @classmethod
     def create(cls, sizes, rng: np.random.Generator, hidden="sigmoid", output="softmax",
-               dtype=np.float32) -> "Network":
+               dtype=np.float32) -> Network:
         """Weights ~ N(0, init_std²), biases zero."""
         if hidden not in HIDDEN_ACTIVATIONS:
             raise ValueError(f"unknown hidden activation {hidden!r}")
@@ -137,11 +137,11 @@ class Network:
     def cost_name(self) -> str:
         return COST_OF_OUTPUT[self.output]
 
-    def astype(self, dtype) -> "Network":
+    def astype(self, dtype) -> Network:
         return Network([w.astype(dtype) for w in self.W], [b.astype(dtype) for b in self.b],
                        self.hidden, self.output)
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         return self.astype(self.W[0].dtype)
 
     def workspace(self, batch_size: int) -> Workspace:

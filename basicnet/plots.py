@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 
 from . import runlog
+from .cli import ArgumentParser, UsageError, fail, say
 from .files import atomic_write
 from .network import init_std
 
@@ -219,7 +220,7 @@ def _initial_weights(ax, present, view):
     layer sizes and activation share one curve; different ones get their own colour."""
     x = np.linspace(*view, 600)
     curves = {}
-    for n, colour, values, chosen in present:
+    for n, colour, _, chosen in present:
         parts = _init_parts(n.nf.net, chosen)
         curves.setdefault(parts, []).append((colour, n.name))
     for parts, owners in curves.items():
@@ -336,7 +337,7 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
 
 # --- the command line the three scripts share ----------------------------------------------
 
-class PlotError(Exception):
+class PlotError(UsageError):
     """Ends a plotting script with one 'error: ...' line and exit status 2."""
 
 
@@ -371,7 +372,7 @@ def save(fig: Figure, out: str) -> None:
 
 
 def parser(description: str, files_help: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description)
+    p = ArgumentParser(description=description)
     p.add_argument("files", nargs="+", metavar="FILE", help=files_help)
     p.add_argument("--out", metavar="FILE.png",
                    help="save the figure to this file (.png, .svg, .pdf) instead of showing it")
@@ -418,19 +419,18 @@ def run_script(args, read, errors, build) -> int:
             try:
                 items.append(read(path))
             except errors as e:
-                print(f"error: {e}", file=sys.stderr)
+                fail(str(e))
                 bad += 1
         if not items:
             return 2
         fig = build(items, new_figure(interactive=not args.out))
         if args.out:
             save(fig, args.out)
-            print(f"saved: {args.out}")
+            say(f"saved: {args.out}")
         else:
             show()
     except PlotError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(str(e))
     except KeyboardInterrupt:
         return 130
     return 1 if bad else 0

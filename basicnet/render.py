@@ -3,8 +3,9 @@ surfaces, text, activation columns, links between layers and line charts.
 
 Pure functions of their arguments, and `init_display` that both windows open with; nothing
 here opens a window or initialises pygame at import time. The functions that draw take a target
-`pygame.Surface` and a `pygame.Rect` (or tuple) and paint only inside it; the colour-map functions are numpy only, so they are testable without
-pygame and cheap enough to call every frame (a lookup table, no per-pixel Python).
+`pygame.Surface` and a `pygame.Rect` (or tuple) and paint only inside it; the colour-map
+functions are numpy only, so they are testable without pygame and cheap enough to call every
+frame (a lookup table, no per-pixel Python).
 
 Conventions: images are numpy arrays shaped (height, width, 3) uint8, row-major like the
 datasets; colours are (r, g, b) tuples.

@@ -1,9 +1,10 @@
-"""Training logs, read back for plotting: the trainer's CSV log or its saved terminal output.
+"""Training logs: the CSV log the trainer writes (`CsvLog`), and reading logs back for plotting,
+from that CSV or from the trainer's saved terminal output.
 
 Both plotters (logs/percent_plotter.py and logs/cost_plotter.py) read logs only through `read`,
 so the two formats are understood in exactly one place:
 
-* the CSV that `training.CsvLog` writes: a header row, then one row per epoch with
+* the CSV that `CsvLog` writes: a header row, then one row per epoch with
   epoch, samples_seen, elapsed_s, learning_rate, train_cost, test_cost, test_accuracy
   (extra columns are ignored, missing ones or empty cells become "not logged");
 * the trainer's terminal output saved to a text file (`python mlp_sigmoid_emnist.py | tee run.txt`,
@@ -29,10 +30,34 @@ from dataclasses import dataclass
 import numpy as np
 
 from .files import open_to_read
-from .training import CsvLog
 
 X_AXES = ("epochs", "samples", "seconds")
-CSV_COLUMNS = CsvLog.COLUMNS  # what the trainer writes
+CSV_COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
+               "test_accuracy")
+
+
+class CsvLog:
+    """The trainer's log: one header row (CSV_COLUMNS), then one row per epoch, flushed as it
+    is written so that a plot can follow a run that is still going."""
+
+    COLUMNS = CSV_COLUMNS
+
+    def __init__(self, path):
+        self.path = path
+        self._file = open(path, "w", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(self.COLUMNS)
+        self._file.flush()
+
+    def write(self, e) -> None:
+        """One row from an epoch's figures (a `training.EpochDone`)."""
+        self._writer.writerow([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}", f"{e.lr:.6g}",
+                               f"{e.train_cost:.6f}", f"{e.test.cost:.6f}",
+                               f"{e.test.accuracy:.6f}"])
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 class RunLogError(ValueError):

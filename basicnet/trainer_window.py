@@ -37,7 +37,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner in the tra
 import pygame  # noqa: E402
 
 from . import render as r
-from .datasets import IMAGE_SIDE
+from .constants import IMAGE_SIDE
 from .files import atomic_write
 from .render import NoDisplay  # noqa: F401  (the trainer catches it from here)
 from .training import BatchDone, EpochDone, to_input

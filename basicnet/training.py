@@ -1,4 +1,4 @@
-"""The training loop, as a generator of progress events, plus evaluation and the CSV log.
+"""The training loop, as a generator of progress events, plus evaluation.
 
 `train` yields a `BatchDone` after every mini-batch and an `EpochDone` (with test figures)
 after every epoch. A terminal progress bar, the CSV log and the live window all just consume
@@ -8,16 +8,14 @@ safe to read.
 
 from __future__ import annotations
 
-import csv
 import math
-import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .datasets import IMAGE_SIDE
+from .constants import IMAGE_SIDE
 from .network import SGD, Network, learning_rate
 
 PIXEL_SCALE = np.float32(1 / 255)
@@ -124,6 +122,14 @@ def evaluate(net: Network, images: np.ndarray, labels: np.ndarray, n_classes=Non
     return Evaluation(correct / max(total, 1), correct, total, cost_sum / max(total, 1), confusion)
 
 
+def _diverged(net: Network, optimizer: SGD, good, epoch: int, where: str) -> Diverged:
+    """Put back the weights and velocities `good` held before the epoch; the error to raise."""
+    net.W, net.b = good[0].W, good[0].b
+    optimizer.vW, optimizer.vb = good[1], good[2]
+    return Diverged(f"training diverged in epoch {epoch}, {where}; kept the weights from "
+                    f"before that epoch; try a smaller --lr")
+
+
 def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer: SGD,
           epochs_trained: int = 0, samples_seen: int = 0):
     """Train `net` in place on `data` (a datasets.Dataset) for hyper.epochs epochs, yielding
@@ -134,13 +140,6 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
-
-        def diverged(where: str) -> Diverged:
-            net.W, net.b = good[0].W, good[0].b
-            optimizer.vW, optimizer.vb = good[1], good[2]
-            return Diverged(f"training diverged in epoch {epoch}, {where}; kept the weights "
-                            f"from before that epoch; try a smaller --lr")
-
         order = rng.permutation(n)
         cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
         for batch in range(n_batches):
@@ -154,7 +153,7 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             a = net.forward(x, work)
             cost = net.cost(a[-1], y)
             if not math.isfinite(cost):
-                raise diverged(f"batch {batch + 1} (cost {cost})")
+                raise _diverged(net, optimizer, good, epoch, f"batch {batch + 1} (cost {cost})")
             lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
                                / hyper.epochs)
             optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
@@ -166,131 +165,9 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr, took)
         if not all(np.isfinite(p).all() for p in net.W + net.b):
             # the epoch's last update overflowed, and no later batch cost will show it
-            raise diverged("its last batch (the weights overflowed)")
+            raise _diverged(net, optimizer, good, epoch,
+                            "its last batch (the weights overflowed)")
         elapsed += seconds
         test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
         yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches, test,
                         lr, seconds, elapsed, n / seconds)
-
-
-class ThreadTuner:
-    """Chooses how many threads the BLAS library gives the matrix products, by timing batches.
-
-    Why measure: more threads help only when the products are big enough to share and the
-    cores are free. On an idle 2-core machine a 784-200-10 batch of 32 trains 17 % faster with
-    two threads than with one; with another program busy on one core it trains 2.5-3x slower
-    with two (they wait for each other at every product), and one thread is unaffected.
-
-    So: try each choice (1, 2, 4, ... up to `cores`) for `probe` batches, keep the one with the
-    least mean batch time, hold it for `hold` batches and try again; the hold doubles each time
-    the same choice wins (up to 16 times the first hold), so a steady machine is seldom
-    disturbed and a changed one is noticed.
-    The mean, not the median: on a busy machine most two-thread batches are as fast as ever,
-    and one in a few waits a whole time slice (milliseconds) for a thread the system put aside;
-    those few are what make such an epoch 2.5-3x slower.
-    """
-
-    def __init__(self, cores: int, probe: int = 48, hold: int = 512):
-        if probe < 2 or hold < 1:
-            raise ValueError("a probe needs 2 batches or more (the first one warms up)")
-        self.choices = [c for c in (2 ** i for i in range(cores.bit_length())) if c < cores]
-        self.choices.append(cores)
-        self.probe, self.first_hold, self.hold = probe, hold, hold
-        self.best = None
-        self._start_trials()
-
-    def _start_trials(self):
-        # the choice in force goes first: it sets the bar, and a trial stops as soon as it is
-        # slower than a whole probe of a better choice (on a busy machine, a slow choice costs)
-        order = sorted(self.choices, key=lambda c: c != self.best)
-        self.plan = [(c, self.probe) for c in order]
-        self.times = {}
-        self.bar = math.inf  # the least time a whole probe took in this round
-        self.spent = 0.0     # what the choice on trial has taken so far, after its warm-up
-        self.threads, self.left = self.plan.pop(0)
-        self.trying = True
-
-    def _mean(self, c) -> float:
-        return float(np.mean(self.times[c][1:]))  # the first batch after a switch warms up
-
-    def batch_done(self, seconds: float) -> int | None:
-        """Note one batch's training time; returns the thread count to switch to now, or
-        None to keep the current one."""
-        if self.trying:
-            times = self.times.setdefault(self.threads, [])
-            times.append(seconds)
-            if len(times) > 1:
-                self.spent += seconds
-            if self.spent > self.bar:
-                self.left = 1
-        self.left -= 1
-        if self.left > 0:
-            return None
-        before = self.threads
-        if self.trying:  # a trial ends; one that was cut short cannot lower the bar
-            self.bar, self.spent = min(self.bar, self.spent), 0.0
-        if self.plan:
-            self.threads, self.left = self.plan.pop(0)
-        elif self.trying:
-            fastest = min(self.times, key=self._mean)
-            self.hold = min(2 * self.hold, 16 * self.first_hold) if fastest == self.best \
-                else self.first_hold
-            self.best, self.threads, self.left, self.trying = fastest, fastest, self.hold, False
-        else:
-            self._start_trials()
-        return self.threads if self.threads != before else None
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (a container or `taskset` may allow fewer than the
-    machine has)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
-def tune_threads(events, cores: int | None = None):
-    """Pass the training events through, setting the BLAS threads between batches as a
-    ThreadTuner decides, over 1 ... `cores`: by default the cores this process may use, but
-    no more than BLAS had when called (so OPENBLAS_NUM_THREADS=1 still means one thread).
-    The thread count is restored when the events end or this generator is closed."""
-    from threadpoolctl import ThreadpoolController
-
-    blas = ThreadpoolController()
-    if cores is None:
-        now = [lib["num_threads"] for lib in blas.select(user_api="blas").info()]
-        cores = min([usable_cores(), *now])
-    tuner = ThreadTuner(cores)
-    if len(tuner.choices) == 1:  # nothing to choose between
-        yield from events
-        return
-    with blas.limit(limits=tuner.threads, user_api="blas"):  # restores the count on exit
-        for event in events:
-            if isinstance(event, BatchDone):
-                threads = tuner.batch_done(event.seconds)
-                if threads is not None:
-                    blas.limit(limits=threads, user_api="blas")
-            yield event
-
-
-class CsvLog:
-    """One row per epoch: the columns the plotting scripts read."""
-
-    COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
-               "test_accuracy")
-
-    def __init__(self, path):
-        self.path = path
-        self._file = open(path, "w", newline="")
-        self._writer = csv.writer(self._file)
-        self._writer.writerow(self.COLUMNS)
-        self._file.flush()
-
-    def write(self, e: EpochDone) -> None:
-        self._writer.writerow([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}", f"{e.lr:.6g}",
-                               f"{e.train_cost:.6f}", f"{e.test.cost:.6f}",
-                               f"{e.test.accuracy:.6f}"])
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()

@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-import number_identifier_mnist as ident  # noqa: E402  (sets the BLAS threads first)
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
+import number_identifier_mnist as ident  # noqa: E402  (sets the BLAS threads first)
 from basicnet import drawing  # noqa: E402
 from basicnet import identifier_window as iw  # noqa: E402
 
@@ -61,8 +61,8 @@ def bench_guess(net, repeat) -> float:
     print(f"canvas → guess ({iw.CANVAS_SIDE}×{iw.CANVAS_SIDE} canvas, network "
           f"{'-'.join(map(str, net.sizes))}), {repeat} runs each:")
     for name, ink in cases.items():
-        prep = time_ms(lambda: drawing.to_mnist(ink), repeat)
-        total = time_ms(lambda: net.forward(drawing.to_mnist(ink).reshape(1, -1)), repeat)
+        prep = time_ms(lambda ink=ink: drawing.to_mnist(ink), repeat)
+        total = time_ms(lambda ink=ink: net.forward(drawing.to_mnist(ink).reshape(1, -1)), repeat)
         worst = max(worst, total[0])
         print(f"  {name:36s} median {total[0]:.3f} ms  p95 {total[1]:.3f} ms  "
               f"(preparation {prep[0]:.3f} ms)")

@@ -17,7 +17,7 @@ Prints, on the real MNIST (60,000 training images):
 3. time to 98 % test accuracy with the trainer's default settings (the sum of the epochs'
    training seconds, evaluation excluded), and the accuracy the default run ends with;
 4. only with `--only threads`: the default network's epochs with one BLAS thread, one per core,
-   and tuned as the trainer does (training.tune_threads), interleaved; `--busy` keeps one core
+   and tuned as the trainer does (threads.tune_threads), interleaved; `--busy` keeps one core
    busy meanwhile;
 5. only with `--only best`: the most accurate plain-sigmoid recipe found (BEST below), its
    final test accuracy and training seconds.
@@ -78,7 +78,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 import mlp_sigmoid_emnist as trainer  # noqa: E402
 from basicnet import datasets  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
-from basicnet.training import EpochDone, Hyper, train, tune_threads  # noqa: E402
+from basicnet.threads import tune_threads  # noqa: E402
+from basicnet.training import EpochDone, Hyper, train  # noqa: E402
 
 try:
     if ARGS.no_torch:

@@ -17,9 +17,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from basicnet import plots, runlog  # noqa: E402
+from basicnet.cli import run  # noqa: E402
 
 
 def main(argv=None) -> int:
+    return run(lambda: plot(argv))
+
+
+def plot(argv) -> int:
     p = plots.log_parser("Train and test cost over training, one colour per run.")
     p.add_argument("--log", action="store_true", help="logarithmic cost axis")
     args = p.parse_args(argv)

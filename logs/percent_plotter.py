@@ -16,9 +16,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from basicnet import plots, runlog  # noqa: E402
+from basicnet.cli import run  # noqa: E402
 
 
 def main(argv=None) -> int:
+    return run(lambda: plot(argv))
+
+
+def plot(argv) -> int:
     args = plots.log_parser("Test accuracy over training, one line per run.").parse_args(argv)
     read = plots.log_reader(args.x, "test accuracy", lambda run: run.test_accuracy is not None)
     return plots.run_script(args, read, runlog.RunLogError,

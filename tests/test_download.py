@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from test_datasets import run_trainer, write_emnist
 
 from basicnet import datasets, download, netfile
 from conftest import write_dataset
-from test_datasets import run_trainer, write_emnist
 
 SERVER_LIFETIME_S = 120  # a server left behind by a crashed test stops by itself
 

@@ -15,8 +15,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 import number_identifier_mnist as ident  # noqa: E402
-from basicnet import netfile, render  # noqa: E402
 from basicnet import identifier_window as iw  # noqa: E402
+from basicnet import netfile, render  # noqa: E402
 from basicnet.network import Network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

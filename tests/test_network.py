@@ -7,8 +7,16 @@ import warnings
 import numpy as np
 import pytest
 
-from basicnet.network import (HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network,
-                              learning_rate, sigmoid, softmax)
+from basicnet.network import (
+    HIDDEN_ACTIVATIONS,
+    OUTPUTS,
+    SCHEDULES,
+    SGD,
+    Network,
+    learning_rate,
+    sigmoid,
+    softmax,
+)
 
 
 def _net(sizes, hidden, output, seed=0) -> Network:

@@ -16,7 +16,8 @@ from PIL import Image
 import mlp_sigmoid_emnist
 from basicnet import netfile, plots, runlog
 from basicnet.network import Network
-from basicnet.training import CsvLog, EpochDone, Evaluation
+from basicnet.runlog import CsvLog
+from basicnet.training import EpochDone, Evaluation
 
 ROOT = Path(__file__).resolve().parent.parent
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

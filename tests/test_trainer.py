@@ -16,7 +16,6 @@ import pytest
 
 from basicnet import datasets, netfile
 from basicnet.network import SGD, Network
-
 from conftest import ROOT, write_dataset
 
 SCRIPT = ROOT / "mlp_sigmoid_emnist.py"
@@ -456,15 +455,15 @@ def test_trainer_tunes_the_blas_threads_unless_told(toy, tmp_path, in_process, m
                                                     flags, used):
     """Given two BLAS threads, the trainer times batches with one and with two; --threads
     fixes the count for every batch."""
-    import mlp_sigmoid_emnist
     from threadpoolctl import ThreadpoolController, threadpool_limits
 
+    import mlp_sigmoid_emnist
     from basicnet.training import BatchDone
 
     blas = ThreadpoolController().select(user_api="blas")
     if not blas.lib_controllers:
         pytest.skip("numpy reports no BLAS library to tune")
-    monkeypatch.setattr("basicnet.training.usable_cores", lambda: 2)
+    monkeypatch.setattr("basicnet.threads.usable_cores", lambda: 2)
     real_train, seen = mlp_sigmoid_emnist.train, []
 
     def recording_train(*args, **kw):  # the count in force while each batch ran

@@ -7,8 +7,8 @@ import pytest
 
 from basicnet import datasets
 from basicnet.network import SGD, Network
-from basicnet.training import (BatchDone, EpochDone, Hyper, ThreadTuner, evaluate, train,
-                               tune_threads)
+from basicnet.threads import ThreadTuner, tune_threads
+from basicnet.training import BatchDone, EpochDone, Hyper, evaluate, train
 
 
 def test_epoch_seconds_leave_out_what_consumers_do(toy_dir):
@@ -122,7 +122,7 @@ def test_tune_threads_sets_the_blas_threads_between_batches_and_restores_them():
     # a consumer that stops early: closing the events restores the count too
     seen.clear()
     events_ = tune_threads(events(), cores=2)
-    for event in events_:
+    for _ in events_:
         if seen[-1] == 2:
             break
     events_.close()
@@ -134,7 +134,7 @@ def test_tune_threads_keeps_to_the_threads_blas_was_given(monkeypatch):
     the tuner does not raise it (the test suite itself runs that way)."""
     from threadpoolctl import ThreadpoolController, threadpool_limits
 
-    monkeypatch.setattr("basicnet.training.usable_cores", lambda: 8)
+    monkeypatch.setattr("basicnet.threads.usable_cores", lambda: 8)
     events = [BatchDone(1, i + 1, 200, i + 1, 1.0, 0.1, 0.001) for i in range(200)]
     seen = []
 

@@ -96,7 +96,8 @@ def test_training_batches_are_shifted_with_their_labels_and_the_test_set_never()
     data = Dataset("toy", train_x, labels, test_x, rng.integers(0, 10, 40),
                    [str(k) for k in range(10)])
     net = _spy([N_INPUTS, 8, 10], rng)
-    list(train(net, data, Hyper(epochs=2, batch_size=16, lr=0.1, schedule="constant", augment=2), rng, SGD()))
+    hyper = Hyper(epochs=2, batch_size=16, lr=0.1, schedule="constant", augment=2)
+    list(train(net, data, hyper, rng, SGD()))
 
     # the test images reach the network exactly as stored, after every epoch
     assert len(net.tested_on) == 2
