@@ -69,7 +69,7 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
             fail(f"{path}: no writing found (the image is blank)", err)
             failed += 1
             continue
-        probs = nf.net.shares(nf.net.predict(x.reshape(1, N_INPUTS)))[0]
+        probs = nf.net.confidence(x.reshape(1, N_INPUTS))[0]
         say(f"{path}: {guess_line(probs, nf.classes)}", out)
     return 2 if failed else 0
 

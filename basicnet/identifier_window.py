@@ -122,7 +122,7 @@ class IdentifierWindow:
         self.seen = drawing.to_mnist(self.ink)
         self.empty = not self.seen.any()
         self.activations = self.nf.net.forward(self.seen.reshape(1, N_INPUTS))
-        self.probs = self.nf.net.shares(self.activations[-1])[0]
+        self.probs = self.nf.net.output_layer.confidence(self.activations[-1])[0]
         self.guess = None if self.empty else int(np.argmax(self.probs))
         self.dirty = False
 

@@ -27,11 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
-OUTPUTS = ("softmax", "sigmoid")  # softmax + cross-entropy, sigmoid + quadratic cost
-COST_OF_OUTPUT = {"softmax": "cross-entropy", "sigmoid": "quadratic"}
-
-
 # --- activations -------------------------------------------------------------------------------
 # Each writes into `out` when given (z itself, in forward: nobody else reads it) to spare the
 # allocator; on a 784-800-10 network these element-wise passes are a few % of a batch's time.
@@ -47,11 +42,11 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.divide(1.0, out, out=out)
 
 
-def _tanh(z, out=None):
+def tanh(z, out=None):
     return np.tanh(z, out=out)
 
 
-def _relu(z, out=None):
+def relu(z, out=None):
     return np.maximum(z, 0, out=out)
 
 
@@ -64,20 +59,96 @@ def softmax(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-ACTIVATION = {"sigmoid": sigmoid, "tanh": _tanh, "relu": _relu}
+# σ'(z) written with the activation a = σ(z), which forward already kept, so backward needs no z.
+
+def sigmoid_prime(a, out=None):
+    """σ' = a(1 - a)"""
+    out = np.subtract(1, a, out=out)
+    out *= a
+    return out
 
 
-def activation_prime(name: str, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """σ'(z) written with the activation a = σ(z), which forward already kept:
-    sigmoid a(1 - a), tanh 1 - a², relu [a > 0]."""
-    if name == "sigmoid":
-        out = np.subtract(1, a, out=out)
-        out *= a
-        return out
-    if name == "tanh":
-        out = np.multiply(a, a, out=out)
-        return np.subtract(1, out, out=out)
+def tanh_prime(a, out=None):
+    """tanh' = 1 - a²"""
+    out = np.multiply(a, a, out=out)
+    return np.subtract(1, out, out=out)
+
+
+def relu_prime(a, out=None):
+    """relu' = [a > 0]"""
     return np.greater(a, 0, out=out if out is not None else np.empty_like(a))
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu}
+DERIVATIVES = {"sigmoid": sigmoid_prime, "tanh": tanh_prime, "relu": relu_prime}
+HIDDEN_ACTIVATIONS = tuple(ACTIVATIONS)
+# What a layer of each activation can output: the range a picture of its activations spans
+# (None: unbounded above; a picture then scales to the largest value it shows).
+ACTIVATION_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, None)}
+
+
+# --- output layers: an activation and the cost it is paired with ------------------------------
+# As in Nielsen's network2.py, each pair is one small object that owns its cost and its output
+# error δ[L], so no other code asks which output it is. y is given as integer labels (N,);
+# the one-hot vector is never built: "minus y" is a subtraction of 1 at each label.
+
+class SoftmaxCrossEntropy:
+    """softmax outputs, a probability distribution over the classes, with the cross-entropy
+    cost C = -ln a_y: δ[L] = a - y, no σ' factor, so a confident wrong answer learns fast."""
+
+    name, cost_name = "softmax", "cross-entropy"
+    activation = staticmethod(softmax)
+
+    @staticmethod
+    def cost(a: np.ndarray, y: np.ndarray) -> float:
+        """Mean cost of the batch."""
+        p = a[np.arange(len(y)), y]  # the probability given to the right class
+        np.maximum(p, np.finfo(p.dtype).tiny, out=p)  # log(0) would be -inf
+        return -float(np.log(p, out=p).sum()) / len(y)
+
+    @staticmethod
+    def delta(a: np.ndarray, y: np.ndarray, out: np.ndarray, scratch=None) -> np.ndarray:
+        """δ[L] = ∂C/∂z[L] = a - y, written into `out`."""
+        np.copyto(out, a)
+        out[np.arange(len(y)), y] -= 1
+        return out
+
+    @staticmethod
+    def confidence(a: np.ndarray) -> np.ndarray:
+        """How sure the network is of each class, summing to 1 per row: softmax outputs
+        already are."""
+        return a
+
+
+class SigmoidQuadratic:
+    """Independent sigmoid outputs with the quadratic cost C = ½‖a - y‖² (the 3Blue1Brown
+    model): δ[L] = (a - y) ⊙ σ'(z[L]) (Nielsen's BP1)."""
+
+    name, cost_name = "sigmoid", "quadratic"
+    activation = staticmethod(sigmoid)
+
+    @staticmethod
+    def cost(a: np.ndarray, y: np.ndarray) -> float:
+        diff = a.copy()
+        diff[np.arange(len(y)), y] -= 1
+        return float(0.5 * np.einsum("ij,ij->", diff, diff) / len(y))
+
+    @staticmethod
+    def delta(a: np.ndarray, y: np.ndarray, out: np.ndarray, scratch=None) -> np.ndarray:
+        np.copyto(out, a)
+        out[np.arange(len(y)), y] -= 1
+        out *= sigmoid_prime(a, out=scratch)
+        return out
+
+    @staticmethod
+    def confidence(a: np.ndarray) -> np.ndarray:
+        """Each output's share of the row's sum: independent sigmoids do not sum to 1, and two
+        classes must not both read 90 %."""
+        return a / np.maximum(a.sum(axis=-1, keepdims=True), np.finfo(a.dtype).tiny)
+
+
+OUTPUT_LAYERS = {o.name: o for o in (SoftmaxCrossEntropy, SigmoidQuadratic)}
+OUTPUTS = tuple(OUTPUT_LAYERS)  # softmax + cross-entropy (default), sigmoid + quadratic cost
 
 
 # --- the network -------------------------------------------------------------------------------
@@ -120,9 +191,9 @@ class Network:
     def create(cls, sizes, rng: np.random.Generator, hidden="sigmoid", output="softmax",
                dtype=np.float32) -> Network:
         """Weights ~ N(0, init_std²), biases zero."""
-        if hidden not in HIDDEN_ACTIVATIONS:
+        if hidden not in ACTIVATIONS:
             raise ValueError(f"unknown hidden activation {hidden!r}")
-        if output not in OUTPUTS:
+        if output not in OUTPUT_LAYERS:
             raise ValueError(f"unknown output {output!r}")
         W = [(rng.standard_normal((n_in, n_out)) * init_std(n_in, hidden)).astype(dtype)
              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
@@ -134,8 +205,13 @@ class Network:
         return [self.W[0].shape[0]] + [w.shape[1] for w in self.W]
 
     @property
+    def output_layer(self):
+        """The output activation and its cost, as one object (see OUTPUT_LAYERS)."""
+        return OUTPUT_LAYERS[self.output]
+
+    @property
     def cost_name(self) -> str:
-        return COST_OF_OUTPUT[self.output]
+        return self.output_layer.cost_name
 
     def astype(self, dtype) -> Network:
         return Network([w.astype(dtype) for w in self.W], [b.astype(dtype) for b in self.b],
@@ -152,37 +228,24 @@ class Network:
         into `work` when given (then valid until its next use), else into new arrays."""
         a = [X]
         last = len(self.W) - 1
+        hidden, output = ACTIVATIONS[self.hidden], self.output_layer.activation
         for l, (W, b) in enumerate(zip(self.W, self.b)):
             z = np.matmul(a[l], W, out=None if work is None else work.a[l + 1][:len(X)])
             z += b
-            if l < last:
-                a.append(ACTIVATION[self.hidden](z, out=z))
-            else:
-                a.append(softmax(z, out=z) if self.output == "softmax" else sigmoid(z, out=z))
+            a.append((output if l == last else hidden)(z, out=z))
         return a
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Output activations (class probabilities for softmax) for X of shape (N, n_0)."""
         return self.forward(X)[-1]
 
-    def shares(self, out: np.ndarray) -> np.ndarray:
-        """How sure the network is of each class, summing to 1 per row, from a[L]: softmax
-        outputs already are probabilities; independent sigmoid outputs (quadratic cost) are
-        given as their shares of the row's sum, so no two classes both read 90 %."""
-        if self.output == "softmax":
-            return out
-        return out / np.maximum(out.sum(axis=-1, keepdims=True), np.finfo(out.dtype).tiny)
+    def confidence(self, X: np.ndarray) -> np.ndarray:
+        """How sure the network is of each class for each row of X, summing to 1 per row."""
+        return self.output_layer.confidence(self.predict(X))
 
     def cost(self, out: np.ndarray, y: np.ndarray) -> float:
         """Mean cost of a batch: out = a[L], y = integer class labels (N,)."""
-        n = len(y)
-        if self.output == "softmax":
-            p = out[np.arange(n), y]  # the probability given to the right class
-            np.maximum(p, np.finfo(p.dtype).tiny, out=p)  # log(0) would be -inf
-            return -float(np.log(p, out=p).sum()) / n
-        diff = out.copy()
-        diff[np.arange(n), y] -= 1
-        return float(0.5 * np.einsum("ij,ij->", diff, diff) / n)
+        return self.output_layer.cost(out, y)
 
     def backward(self, a: list[np.ndarray], y: np.ndarray, work: Workspace | None = None,
                  scale: float = 1.0):
@@ -208,18 +271,15 @@ class Network:
         if work is None:
             work = Workspace(self.sizes, n, self.W[0].dtype)
         dW, db = work.dW, work.db
-        delta = work.delta[L][:n]
-        np.copyto(delta, a[L])
-        delta[np.arange(n), y] -= 1
-        if self.output == "sigmoid":
-            delta *= activation_prime("sigmoid", a[L], out=work.prime[L][:n])
+        prime = DERIVATIVES[self.hidden]
+        delta = self.output_layer.delta(a[L], y, work.delta[L][:n], work.prime[L][:n])
         delta *= scale / n  # the cost is a mean over the batch
         for l in range(L - 1, -1, -1):
             np.matmul(a[l].T, delta, out=dW[l])
             delta.sum(axis=0, out=db[l])
             if l > 0:  # the input layer needs no δ
                 delta = np.matmul(delta, self.W[l].T, out=work.delta[l][:n])
-                delta *= activation_prime(self.hidden, a[l], out=work.prime[l][:n])
+                delta *= prime(a[l], out=work.prime[l][:n])
         return dW, db
 
 

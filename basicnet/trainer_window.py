@@ -542,7 +542,7 @@ class TrainerWindow:
             ok = guess == truth
             r.text(s, f"label {self.classes[truth]}", (img_rect.centerx, img_rect.bottom + 8),
                    18, r.DIM, "midtop")
-            p = 100 * float(net.shares(acts[-1])[guess])
+            p = 100 * float(net.output_layer.confidence(acts[-1])[guess])
             verdict = f"guess {self.classes[guess]}  {p:.0f}%"
             # centred under the image, but never past the panel's edge
             x = max(img_rect.centerx, inner.left + r.text_size(verdict, 22, True)[0] // 2)
@@ -607,7 +607,7 @@ class TrainerWindow:
                     pygame.draw.rect(s, r.blend(colour, r.PANEL, 0.85),
                                      (bar_x, c.top + 2, w, max(2, c.height - 4)))
         else:
-            shares = net.shares(acts[-1])
+            shares = net.output_layer.confidence(acts[-1])
             y = out_box.top
             for k in np.argsort(shares)[::-1][:6]:
                 colour = (r.GOOD if k == truth else r.BAD) if k == guess else \

@@ -296,7 +296,7 @@ def test_shares_are_what_the_windows_show_as_percentages(output):
     near 1 at once, are shown as shares of their sum."""
     net = _net([6, 5, 4], "sigmoid", output)
     out = net.predict(np.random.default_rng(3).normal(0, 3, (9, 6)))
-    shares = net.shares(out)
+    shares = net.output_layer.confidence(out)
     np.testing.assert_allclose(shares.sum(axis=1), 1, rtol=1e-12)
     np.testing.assert_array_equal(shares.argmax(axis=1), out.argmax(axis=1))
     if output == "softmax":
