@@ -46,6 +46,7 @@ class Config(Hyper):
     seed: int | None = None
     threads: int | None = None  # None: threads.tune_threads decides, batch by batch
     headless: bool = False
+    close_when_done: bool = False
     no_draw_l1: bool = False
     record: str | None = None
     evaluate: bool = False
@@ -99,6 +100,9 @@ def parse_args(argv=None) -> Config:
                         "training, by timing batches with 1, 2, 4, ... up to one per core)")
     p.add_argument("--headless", action="store_true",
                    help="no window (without a display the trainer runs headless anyway)")
+    p.add_argument("--close-when-done", action="store_true",
+                   help="close the window as soon as training ends (for scripts); by default "
+                        "it stays on the finished run until you close it")
     p.add_argument("--no-draw-l1", action="store_true",
                    help="leave out the first layer's weight tiles (the window draws faster)")
     p.add_argument("--record", metavar="FILE.gif",
@@ -213,7 +217,7 @@ def main(argv=None) -> int:
     if net.sizes[0] != datasets.N_INPUTS or net.sizes[-1] != data.n_classes:
         raise UsageError(f"network {net.sizes} does not fit {name}: it needs "
                          f"{datasets.N_INPUTS} inputs and {data.n_classes} outputs")
-    say(f"network {'-'.join(map(str, net.sizes))} ({net.hidden} hidden, {net.output} output, "
+    say(f"network {net.sizes_text} ({net.hidden} hidden, {net.output} output, "
         f"{net.cost_name} cost), {name}: {len(data.train_labels)} training and "
         f"{len(data.test_labels)} test images")
 
@@ -221,7 +225,7 @@ def main(argv=None) -> int:
         say(evaluate(net, data.test_images, data.test_labels, data.n_classes).line())
         return 0
 
-    run = f"{name}-{'-'.join(map(str, net.sizes))}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = f"{name}-{net.sizes_text}-{time.strftime('%Y%m%d-%H%M%S')}"
     save_path, log_path, record = output_paths(cfg, run)
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
@@ -231,9 +235,14 @@ def main(argv=None) -> int:
     try:
         with threadpool_limits(cfg.threads, user_api="blas"):  # None: tune_threads decides
             result = run_training(cfg, nf, data, rng, window, save_path, log_path)
+        write_recording(window, record)
+        say(result.line())  # saved and said at once: nothing waits on the window below
+        if window is not None and window.finished and not cfg.close_when_done:
+            window.hold()  # the finished curves stay on screen until the window is closed
     finally:
-        close_window(window, record)
-    say(result.line())
+        write_recording(window, record)
+        if window is not None:
+            window.close()
     return 0
 
 
@@ -310,13 +319,13 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     return result
 
 
-def close_window(window, record: Path | None) -> None:
-    """Close the window and write the recording: after the network is saved, so that a
-    recording that cannot be written costs only the recording."""
-    if window is None:
+def write_recording(window, record: Path | None) -> None:
+    """Write the --record GIF, once: after the network is saved, so that a recording that
+    cannot be written costs only the recording."""
+    if window is None or window.recorder is None:
         return
     try:
-        gif = window.close()
+        gif = window.write_recording()
     except OSError as e:
         say(f"note: could not write the recording {record}: {e.strerror or e}")
         return
@@ -329,7 +338,7 @@ def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
     Without a display the trainer says so in one line and goes on headless."""
     if cfg.headless and not cfg.record:
         return None
-    from basicnet.trainer_window import NoDisplay, TrainerWindow
+    from basicnet.trainer.window import NoDisplay, TrainerWindow
 
     args = dict(title=name, draw_l1=not cfg.no_draw_l1, record=cfg.record, on_save=on_save,
                 epochs=cfg.epochs, epochs_before=nf.epochs_trained,

@@ -205,6 +205,11 @@ class Network:
         return [self.W[0].shape[0]] + [w.shape[1] for w in self.W]
 
     @property
+    def sizes_text(self) -> str:
+        """The layer sizes as people write them: '784-200-10'."""
+        return "-".join(map(str, self.sizes))
+
+    @property
     def output_layer(self):
         """The output activation and its cost, as one object (see OUTPUT_LAYERS)."""
         return OUTPUT_LAYERS[self.output]

@@ -36,16 +36,11 @@ GOOD = (110, 220, 140)      # correct guess, accuracy curve
 BAD = (255, 110, 100)       # wrong guess
 COST = (120, 180, 255)      # cost curves
 
-# Diverging maps: value -1 (most negative) .. 0 .. +1 (most positive), as anchor colours.
-# "dark" fades to near-black at zero, so small weights recede and strong ones glow;
-# "light" is the classic blue-white-red (matplotlib's RdBu reversed) for light backgrounds.
-DIVERGING_ANCHORS = {
-    "dark": [(-1.0, (150, 225, 255)), (-0.55, (40, 120, 235)), (-0.2, (22, 45, 95)),
-             (0.0, (14, 15, 20)), (0.2, (100, 30, 28)), (0.55, (230, 75, 40)),
-             (1.0, (255, 225, 140))],
-    "light": [(-1.0, (5, 48, 97)), (-0.5, (67, 147, 195)), (0.0, (247, 247, 247)),
-              (0.5, (214, 96, 77)), (1.0, (103, 0, 31))],
-}
+# The diverging map: value -1 (most negative) .. 0 .. +1 (most positive), as anchor colours.
+# It fades to near-black at zero, so small weights recede and strong ones glow.
+DIVERGING_ANCHORS = [(-1.0, (150, 225, 255)), (-0.55, (40, 120, 235)), (-0.2, (22, 45, 95)),
+                     (0.0, (14, 15, 20)), (0.2, (100, 30, 28)), (0.55, (230, 75, 40)),
+                     (1.0, (255, 225, 140))]
 # Sequential map for activations in [0, 1]: dark slate to warm white, like a light turning on.
 SEQUENTIAL_ANCHORS = [(0.0, (30, 34, 48)), (0.35, (90, 60, 110)), (0.7, (225, 120, 70)),
                       (1.0, (255, 240, 170))]
@@ -61,7 +56,7 @@ def _lut(anchors) -> np.ndarray:
         .astype(np.uint8)
 
 
-DIVERGING_LUTS = {name: _lut(a) for name, a in DIVERGING_ANCHORS.items()}
+DIVERGING_LUT = _lut(DIVERGING_ANCHORS)
 SEQUENTIAL_LUT = _lut(SEQUENTIAL_ANCHORS)
 
 
@@ -72,7 +67,7 @@ def _packed(lut: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgbx).view(np.uint32).ravel()
 
 
-_PACKED = {name: _packed(lut) for name, lut in DIVERGING_LUTS.items()}
+_PACKED_DIVERGING = _packed(DIVERGING_LUT)
 _PACKED_SEQUENTIAL = _packed(SEQUENTIAL_LUT)
 
 
@@ -102,25 +97,24 @@ def _as_rgb(words: np.ndarray) -> np.ndarray:
     return words.view(np.uint8).reshape(words.shape + (4,))[..., :3]
 
 
-def diverging_rgbx(values: np.ndarray, scale: float | None = None,
-                   centre: str = "dark") -> np.ndarray:
+def diverging_rgbx(values: np.ndarray, scale: float | None = None) -> np.ndarray:
     """Like `diverging`, as values.shape + (4,) uint8 bytes R, G, B, 255 (contiguous), the
     layout pygame takes directly as "RGBX"."""
     v = np.asarray(values, np.float32)
     if scale is None:
         scale = symmetric_scale(v)
     scale = float(scale) if scale and math.isfinite(scale) and scale > 0 else 1.0
-    words = _PACKED[centre][_indices(v, -scale, scale)]
+    words = _PACKED_DIVERGING[_indices(v, -scale, scale)]
     return words.view(np.uint8).reshape(v.shape + (4,))
 
 
-def diverging(values: np.ndarray, scale: float | None = None, centre: str = "dark"):
+def diverging(values: np.ndarray, scale: float | None = None):
     """Map values to uint8 RGB with a symmetric diverging colour map: 0 is the centre colour,
     -scale and below the blue end, +scale and above the red end.
 
     Returns an array shaped values.shape + (3,). `scale` defaults to `symmetric_scale(values)`;
     a fixed scale lets frames be compared with each other."""
-    return diverging_rgbx(values, scale, centre)[..., :3]
+    return diverging_rgbx(values, scale)[..., :3]
 
 
 def sequential(values: np.ndarray, vmin: float = 0.0, vmax: float = 1.0) -> np.ndarray:
@@ -153,7 +147,7 @@ def grid_shape(n: int, width: float, height: float, aspect: float = 1.0) -> tupl
 
 
 def tile_mosaic(W: np.ndarray, side: int, cols: int, gap: int = 1, scale: float | None = None,
-                centre: str = "dark", background=BACKGROUND, rgbx: bool = False) -> np.ndarray:
+                background=BACKGROUND, rgbx: bool = False) -> np.ndarray:
     """The columns of W (n_in = side², n) as side × side tiles in a grid of `cols` columns,
     coloured with `diverging`, `gap` background pixels between tiles. Returns (h, w, 3) uint8,
     or (h, w, 4) "RGBX" bytes with rgbx=True (faster to put on a surface).
@@ -167,7 +161,7 @@ def tile_mosaic(W: np.ndarray, side: int, cols: int, gap: int = 1, scale: float 
     tiles[:] = (*background, 255)
     # one contiguous copy of Wᵀ first: colouring a strided view is several times slower
     tiles[:n, :side, :side] = diverging_rgbx(np.ascontiguousarray(W.T).reshape(n, side, side),
-                                             scale, centre)
+                                             scale)
     mosaic = tiles.reshape(rows, cols, cell, cell, 4).transpose(0, 2, 1, 3, 4)
     mosaic = mosaic.reshape(rows * cell, cols * cell, 4)[:rows * cell - gap, :cols * cell - gap]
     return mosaic if rgbx else mosaic[..., :3]
@@ -282,7 +276,38 @@ def text_size(s: str, size: int = 18, bold: bool = False) -> tuple[int, int]:
     return font(int(size), bool(bold)).size(str(s))
 
 
+def fit_text(s: str, max_width: float, size: int = 18, bold: bool = False) -> str:
+    """`s` when it fits in `max_width` pixels, else as much of it as fits followed by '…'
+    (or nothing): text that does not fit is shortened, never drawn over its neighbours."""
+    s = str(s)
+    if text_size(s, size, bold)[0] <= max_width:
+        return s
+    lo, hi = 0, len(s)
+    while lo < hi:  # the longest prefix that fits with its ellipsis
+        mid = (lo + hi + 1) // 2
+        if text_size(s[:mid].rstrip() + "…", size, bold)[0] <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return s[:lo].rstrip() + "…" if lo else ""
+
+
+def first_that_fits(options, max_width: float, size: int = 18, bold: bool = False) -> str:
+    """The first of several phrasings, longest first, that fits; else the last, shortened."""
+    for s in options:
+        if text_size(s, size, bold)[0] <= max_width:
+            return s
+    return fit_text(options[-1], max_width, size, bold)
+
+
 # --- layers ------------------------------------------------------------------------------------
+
+def activation_range(bounds: tuple, values: np.ndarray) -> tuple[float, float]:
+    """The (lo, hi) a picture of activations spans: the activation's own bounds (e.g.
+    network.ACTIVATION_RANGE), up to the largest value shown when unbounded above (ReLU)."""
+    lo, hi = bounds
+    return lo, hi if hi is not None else max(float(np.max(values, initial=0.0)), 1e-6)
+
 
 def layer_cells(n: int, rect, max_cell: int = 26) -> list[pygame.Rect]:
     """Cells for n neurons inside `rect`: one column (squares, or thin bars when there are
@@ -358,12 +383,10 @@ def draw_links(surface: pygame.Surface, src: list, dst: list, W: np.ndarray,
 
 
 def draw_bars(surface: pygame.Surface, rect, values: np.ndarray, labels: list[str],
-              highlight: int | None = None, truth: int | None = None, size: int = 16,
-              figures: bool = False) -> None:
+              highlight: int | None = None, size: int = 16, figures: bool = False) -> None:
     """Horizontal bars for values in [0, 1] (class probabilities), one row per class, label on
-    the left. The guess (`highlight`) is drawn in the accent colour; `truth`, when known, gets
-    a marker, so a wrong guess is obvious at a glance. With `figures`, every bar worth reading
-    (≥ 0.5 %) carries its percentage: inside a long bar, after a short one."""
+    the left. The guess (`highlight`) is drawn in the accent colour. With `figures`, every bar
+    worth reading (≥ 0.5 %) carries its percentage: inside a long bar, after a short one."""
     rect = pygame.Rect(rect)
     n = len(values)
     row = rect.height / max(n, 1)
@@ -379,9 +402,6 @@ def draw_bars(surface: pygame.Surface, rect, values: np.ndarray, labels: list[st
         if labels and row >= size * 0.6:
             text(surface, labels[i], (bar_x - 4, y + h / 2), size,
                  ACCENT if i == highlight else TEXT, "midright")
-        if truth == i:
-            pygame.draw.rect(surface, GOOD if truth == highlight else BAD,
-                             (bar_x - label_w, y, 3, h))
         if figures and v >= 0.005:
             end, middle, figure = bar_x + float(v) * bar_w, y + h / 2, f"{100 * v:.1f}%"
             if v > 0.3:
@@ -424,14 +444,17 @@ def _points(xs, ys, x_range, y_range, rect: pygame.Rect) -> list[tuple[int, int]
 
 def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range=None,
                     title: str = "", y_format: str = "{:g}", x_label: str = "",
-                    size: int = 15) -> None:
+                    size: int = 15, marks=()) -> None:
     """A small line chart. `series`: a list of (xs, ys, colour, label) (label may be ''); a
-    series of one point is drawn as a dot. Ranges default to the data's, with a margin."""
+    series of one point is drawn as a dot. Ranges default to the data's, with a margin.
+    `marks`: x positions where something changed (a learning rate set by hand), drawn as thin
+    vertical lines. Texts that do not fit are shortened or left out, never overlapped."""
     rect = pygame.Rect(rect)
     pygame.draw.rect(surface, PANEL, rect, border_radius=6)
     fh = text_size("0", size)[1]
     if title:
-        text(surface, title, (rect.left + 8, rect.top + 5), size + 1, TEXT, bold=True)
+        text(surface, fit_text(title, rect.width - 16, size + 1, True),
+             (rect.left + 8, rect.top + 5), size + 1, TEXT, bold=True)
     legend = [s for s in series if s[3]]
     top = rect.top + fh + 12 + (fh if legend else 0)
     plot = pygame.Rect(rect.left + 48, top, rect.width - 60, rect.bottom - fh - 10 - top)
@@ -451,11 +474,18 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
         y = _points([x_range[0]], [t], x_range, y_range, plot)[0][1]
         pygame.draw.line(surface, GRID, (plot.left, y), (plot.right, y))
         text(surface, y_format.format(t), (plot.left - 5, y), size - 2, DIM, "midright")
+    label_right = rect.left
+    if x_label:
+        label_right = text(surface, x_label, (rect.left + 8, rect.bottom - 4), size - 2, DIM,
+                           "bottomleft").right
     for t in nice_ticks(*x_range, n=5):
         x = _points([t], [y_range[0]], x_range, y_range, plot)[0][0]
-        text(surface, f"{t:g}", (x, plot.bottom + 3), size - 2, DIM, "midtop")
-    if x_label:
-        text(surface, x_label, (rect.left + 8, rect.bottom - 4), size - 2, DIM, "bottomleft")
+        if x - text_size(f"{t:g}", size - 2)[0] / 2 > label_right + 4:
+            text(surface, f"{t:g}", (x, plot.bottom + 3), size - 2, DIM, "midtop")
+    for x in _points(list(marks), [y_range[0]] * len(marks), x_range, y_range, plot):
+        if plot.left <= x[0] <= plot.right:
+            pygame.draw.line(surface, blend(ACCENT, PANEL, 0.5), (x[0], plot.top),
+                             (x[0], plot.bottom))
     legend_x = plot.right
     for xs, ys, colour, label in reversed(series):
         pts = _points(xs, ys, x_range, y_range, plot)
@@ -464,10 +494,12 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
             pygame.draw.lines(surface, colour, False, pts, 2)
         for p in pts[-1:]:
             pygame.draw.circle(surface, colour, p, 3)
-        if label:
+        if label and legend_x - text_size(label, size - 2)[0] - 16 >= rect.left + 8:
             r = text(surface, label, (legend_x, plot.top - 4), size - 2, colour, "bottomright")
             pygame.draw.line(surface, colour, (r.left - 16, r.centery), (r.left - 5, r.centery), 2)
             legend_x = r.left - 26
+        elif label:
+            legend_x = -math.inf  # no room: leave out this entry and every one after it
 
 
 # --- the display --------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def bench_guess(net, repeat) -> float:
     }
     worst = 0.0
     print(f"canvas → guess ({iw.CANVAS_SIDE}×{iw.CANVAS_SIDE} canvas, network "
-          f"{'-'.join(map(str, net.sizes))}), {repeat} runs each:")
+          f"{net.sizes_text}), {repeat} runs each:")
     for name, ink in cases.items():
         prep = time_ms(lambda ink=ink: drawing.to_mnist(ink), repeat)
         total = time_ms(lambda ink=ink: net.forward(drawing.to_mnist(ink).reshape(1, -1)), repeat)

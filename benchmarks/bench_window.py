@@ -47,7 +47,7 @@ def main() -> int:
 
     from basicnet import datasets
     from basicnet.network import SGD, Network
-    from basicnet.trainer_window import TrainerWindow
+    from basicnet.trainer.window import TrainerWindow
     from basicnet.training import Hyper, train
 
     folder = a.data_dir
@@ -57,12 +57,14 @@ def main() -> int:
     data = datasets.load("mnist", folder)
     hyper = Hyper(epochs=1000, batch_size=a.batch_size)
 
-    def run(sizes, window: TrainerWindow | None) -> tuple[float, int]:
+    def run(net, window: TrainerWindow | None) -> tuple[float, int]:
+        """Train `net` (the window's own, in place) afresh from the same start."""
         rng = np.random.default_rng(0)
-        net = Network.create(sizes, rng)
+        start = Network.create(net.sizes, rng)
+        for now, then in zip(net.W + net.b, start.W + start.b):
+            now[...] = then
         events = train(net, data, hyper, rng, SGD())
         if window is not None:
-            window.net = net
             events = window.watch(events)
         started, cpu = time.perf_counter(), time.process_time()
         frames, drawing = (window.frames, window.drawing_s) if window else (0, 0.0)
@@ -85,14 +87,14 @@ def main() -> int:
     worst = math.inf
     for spec in a.sizes:
         sizes = [int(s) for s in spec.split("-")]
-        window = TrainerWindow(Network.create(sizes, np.random.default_rng(0)), data,
-                               title="mnist", epochs=1, rng=np.random.default_rng(0))
+        net = Network.create(sizes, np.random.default_rng(0))
+        window = TrainerWindow(net, data, title="mnist", epochs=1, rng=np.random.default_rng(0))
         try:
-            run(sizes, None)  # warm-up: page in the data, load fonts
+            run(net, None)  # warm-up: page in the data, load fonts
             heads, wins = [], []
             for k in range(a.rounds):  # alternating which goes first, too
                 for w in ((None, window) if k % 2 == 0 else (window, None)):
-                    (heads if w is None else wins).append(run(sizes, w))
+                    (heads if w is None else wins).append(run(net, w))
         finally:
             window.close()
         best_h, best_w = max(h[0] for h in heads), max(w[0] for w in wins)

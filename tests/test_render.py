@@ -10,20 +10,19 @@ from basicnet import render as r
 def test_diverging_is_symmetric_around_the_centre_colour():
     c = r.diverging(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), scale=1.0)
     assert c.dtype == np.uint8 and c.shape == (5, 3)
-    centre = r.DIVERGING_ANCHORS["dark"][3][1]
+    centre = r.DIVERGING_ANCHORS[3][1]
     assert tuple(c[2]) == centre
-    assert tuple(c[3]) == r.DIVERGING_ANCHORS["dark"][-1][1]   # +scale: the red end
-    assert tuple(c[1]) == r.DIVERGING_ANCHORS["dark"][0][1]    # -scale: the blue end
+    assert tuple(c[3]) == r.DIVERGING_ANCHORS[-1][1]   # +scale: the red end
+    assert tuple(c[1]) == r.DIVERGING_ANCHORS[0][1]    # -scale: the blue end
     assert (c[0] == c[1]).all() and (c[4] == c[3]).all()       # beyond the scale: clipped
     neg, pos = r.diverging(np.array([-0.5, 0.5]), 1.0).astype(int)
     assert neg[2] > neg[0] and pos[0] > pos[2]                  # blue below zero, red above
 
 
-@pytest.mark.parametrize("centre", ["dark", "light"])
-def test_diverging_grows_away_from_zero(centre):
+def test_diverging_grows_away_from_zero():
     v = np.linspace(0, 1, 50)
-    mid = np.array(r.DIVERGING_LUTS[centre][len(r.DIVERGING_LUTS[centre]) // 2], int)
-    dist = np.abs(r.diverging(v, 1.0, centre).astype(int) - mid).sum(axis=1)
+    mid = np.array(r.DIVERGING_LUT[len(r.DIVERGING_LUT) // 2], int)
+    dist = np.abs(r.diverging(v, 1.0).astype(int) - mid).sum(axis=1)
     assert (np.diff(dist) >= -3).all() and dist[-1] > 150
 
 

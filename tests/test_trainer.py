@@ -521,11 +521,11 @@ def test_outputs_may_not_name_each_other_or_the_input(toy, trained, tmp_path, in
 
 def test_a_recording_that_cannot_be_written_costs_only_the_recording(toy, tmp_path,
                                                                      in_process, monkeypatch):
-    from basicnet import trainer_window
+    from basicnet.trainer import recorder
 
     def disk_full(self):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(trainer_window.Recorder, "save", disk_full)
+    monkeypatch.setattr(recorder.Recorder, "save", disk_full)
     save = tmp_path / "net.npz"
     r = in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save", save,
                    "--log", tmp_path / "run.csv", "--record", tmp_path / "run.gif")

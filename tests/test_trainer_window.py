@@ -14,8 +14,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 import mlp_sigmoid_emnist as trainer  # noqa: E402
 from basicnet import datasets, netfile, render  # noqa: E402
-from basicnet import trainer_window as tw  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
+from basicnet.trainer import window as tw  # noqa: E402
 from basicnet.training import BatchDone, Hyper, train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,14 +159,14 @@ def test_s_saves_now(window):
     w = window(on_save=lambda: saved.append(1) or "saved it")
     post_key(pygame.K_s)
     w.frame(time.perf_counter())
-    assert saved == [1] and w._message == "saved it"
+    assert saved == [1] and w.state.message == "saved it"
 
 
 def test_dropped_file_does_not_stop_training(window, tmp_path):
     w = window()
     pygame.event.post(pygame.event.Event(pygame.DROPFILE, file=str(tmp_path / "other.npz")))
     w.frame(time.perf_counter())
-    assert not w.stopped and "mlp_sigmoid_emnist.py" in w._message
+    assert not w.stopped and "mlp_sigmoid_emnist.py" in w.state.message
 
 
 def test_drawing_keeps_to_its_budget(window):
@@ -198,7 +198,7 @@ def test_real_training_through_the_window(window, toy_dir):
                                     SGD())))
     finally:
         w.close()
-    assert len(w.test_acc) == 2 and w.finished and len(events) == 2 * 7 + 2
+    assert len(w.history.test_acc) == 2 and w.finished and len(events) == 2 * 7 + 2
 
 
 # --- the trainer script --------------------------------------------------------------------
@@ -232,8 +232,8 @@ def test_record_writes_an_animated_gif(toy_dir, tmp_path):
 
     gif = tmp_path / "run.gif"
     p = run_trainer(["--data-dir", str(toy_dir), "--epochs", "4", "--hidden", "8", "--no-save",
-                     "--log", str(tmp_path / "log.csv"), "--record", str(gif)],
-                    env={"SDL_VIDEODRIVER": "dummy"})
+                     "--log", str(tmp_path / "log.csv"), "--record", str(gif),
+                     "--close-when-done"], env={"SDL_VIDEODRIVER": "dummy"})
     assert p.returncode == 0, p.stderr
     assert f"recording: {gif}" in p.stdout
     with Image.open(gif) as im:
@@ -310,3 +310,50 @@ def test_s_key_saves_mid_epoch_from_the_trainer(toy_dir, tmp_path, monkeypatch, 
     out = capsys.readouterr().out
     assert code == 0 and out.count(f"saved: {save}") == 2  # S, then the autosave on close
     assert netfile.load(save).samples_seen == 3 * 32  # no batch after the close
+
+
+def test_the_window_stays_on_the_finished_run_until_closed(toy_dir, tmp_path, monkeypatch,
+                                                            capsys):
+    """Training over: the network is saved and the accuracy line printed at once; then the
+    window shows FINISHED and keeps drawing until Esc, and the run ends normally."""
+    save = tmp_path / "net.npz"
+    seen, hold = {}, tw.TrainerWindow.hold
+    sleeps = []
+
+    def sleep(_):
+        sleeps.append(1)
+        if len(sleeps) == 5:
+            post_key(pygame.K_ESCAPE)
+
+    def watched_hold(self):
+        seen.update(saved=save.exists(), out=capsys.readouterr().out, frames=self.frames)
+        monkeypatch.setattr(tw.time, "sleep", sleep)
+        hold(self)
+        seen.update(label=self.state.label(), drawn=self.frames - seen["frames"])
+
+    monkeypatch.setattr(tw.TrainerWindow, "hold", watched_hold)
+    code = trainer.main(["--data-dir", str(toy_dir), "--epochs", "1", "--hidden", "8",
+                         "--save", str(save), "--log", str(tmp_path / "log.csv")])
+    assert code == 0 and seen["saved"]
+    assert seen["out"].strip().splitlines()[-1].startswith("test accuracy:")
+    assert seen["label"] == "FINISHED" and seen["drawn"] >= 5
+    assert capsys.readouterr().out == ""  # nothing printed after the accuracy line
+
+
+def test_close_when_done_does_not_wait(toy_dir, tmp_path, monkeypatch, capsys):
+    def never(self):
+        raise AssertionError("held the window open")
+
+    monkeypatch.setattr(tw.TrainerWindow, "hold", never)
+    code = trainer.main(["--data-dir", str(toy_dir), "--epochs", "1", "--hidden", "8",
+                         "--no-save", "--log", str(tmp_path / "log.csv"), "--close-when-done"])
+    assert code == 0 and capsys.readouterr().out.strip().splitlines()[-1].startswith("test acc")
+
+
+def test_finished_screen_says_how_to_end(window):
+    w = window()
+    assert "pause" in w.footer.key_help(2000)
+    w.state.finished = True
+    assert w.state.label() == "FINISHED"
+    assert "Esc" in w.footer.key_help(2000) and "pause" not in w.footer.key_help(2000)
+    assert w.footer.key_help(60) in ("Esc  end", "")  # a narrow window gets the short form

@@ -1,0 +1,357 @@
+"""The live training window: watch the weights learn without slowing the learning.
+
+`TrainerWindow.watch(events)` wraps the event generator of `training.train`: it passes every
+event through unchanged and, between two of them (when the weights are safe to read), draws a
+frame when its `FrameBudget` allows. Drawing and training share one thread, so nothing races.
+(A worker thread would not buy more: with small batches training is mostly Python calls holding
+the GIL.) When training ends, `hold` keeps the window on the FINISHED state until it is closed.
+
+The window only routes: pygame events to the state they change, training events to the
+`TrainingHistory`, the network runs to the `NetworkProbe` (between batches, never while
+drawing), and each panel its rectangle. What it shows, left to right: every first-layer
+neuron's weights as a tile; the network on one test image; the cost and accuracy curves.
+
+Keys: Space pauses/resumes, S saves now, Esc or Q (or closing the window) stops after the
+current batch. Nothing here touches the display until a TrainerWindow is made.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner in the trainer's output
+import pygame  # noqa: E402
+
+from .. import render as r  # noqa: E402
+from ..render import NoDisplay  # noqa: E402, F401  (the trainer catches it from here)
+from ..training import EpochDone  # noqa: E402
+from .budget import FrameBudget  # noqa: E402
+from .history import TrainingHistory  # noqa: E402
+from .network_panel import NetworkPanel  # noqa: E402
+from .panels import AccuracyChart, CostChart, Footer, Header, TilesPanel  # noqa: E402
+from .probe import LIVE_ACCURACY_SAMPLES, NetworkProbe  # noqa: E402
+from .recorder import Recorder  # noqa: E402
+from .state import RunState  # noqa: E402
+
+SIZE = (1280, 800)
+MIN_SIZE = (800, 500)  # the least every panel is legible at; a 1024×600 screen holds more
+MAX_FPS = 30
+FRAME_BUDGET = 0.05       # fraction of wall time drawing may take
+CREDIT_MAX = 0.015        # seconds of drawing that idle time may save up (a short burst)
+PAUSED_FPS = 20
+PUMP_S = 0.1              # how often window events are read even when no frame is due
+COST_POINT_S = 0.5        # the training cost curve gets a point (a mean) this often
+CLOSE_KEYS = (pygame.K_ESCAPE, pygame.K_q)
+
+
+def layout(size, draw_l1: bool) -> dict:
+    """Where everything goes on a canvas of `size` (at least MIN_SIZE): name -> Rect."""
+    W, H = size
+    rects = {"header": pygame.Rect(20, 10, W - 40, 70),
+             "footer": pygame.Rect(20, H - 30, W - 40, 24),
+             "header_strip": pygame.Rect(0, 0, W, 88),
+             "footer_strip": pygame.Rect(0, H - 32, W, 32)}
+    body = pygame.Rect(20, 92, W - 40, H - 92 - 34)
+    if draw_l1:
+        rects["tiles"] = pygame.Rect(body.left, body.top, round(body.width * 0.47), body.height)
+        right = pygame.Rect(rects["tiles"].right + 14, body.top,
+                            body.right - rects["tiles"].right - 14, body.height)
+    else:
+        right = body
+    net_h = round(right.height * 0.6)
+    rects["network"] = pygame.Rect(right.left, right.top, right.width, net_h)
+    charts = pygame.Rect(right.left, right.top + net_h + 14, right.width, right.height - net_h - 14)
+    half = (charts.width - 14) // 2
+    rects["cost"] = pygame.Rect(charts.left, charts.top, half, charts.height)
+    rects["accuracy"] = pygame.Rect(charts.left + half + 14, charts.top, charts.width - half - 14,
+                                    charts.height)
+    return rects
+
+
+class TrainerWindow:
+    """A window (or, with visible=False, an off-screen surface for --record) that draws a
+    network while it trains. Use `watch` on the training events, `hold` to show the result,
+    `close` when done."""
+
+    def __init__(self, net, data, title: str = "", draw_l1: bool = True, record=None,
+                 on_save=None, visible: bool = True, size=SIZE, epochs: int | None = None,
+                 epochs_before: int = 0, rng: np.random.Generator | None = None):
+        self.net, self.data, self.title = net, data, title
+        self.on_save, self.visible = on_save, visible
+        self.state = RunState()
+        self.history = TrainingHistory(epochs=epochs, epochs_before=epochs_before)
+        self.budget = FrameBudget(FRAME_BUDGET, MAX_FPS, CREDIT_MAX)
+        self.probe = NetworkProbe(net, data, rng or np.random.default_rng())
+        self.header = Header(net, title, self.history, self.state)
+        self.footer = Footer(self.state, self.budget)
+        classes = list(data.classes)
+        self.panels = {"tiles": TilesPanel(net)} if draw_l1 else {}
+        self.panels.update(network=NetworkPanel(net, classes, self.probe),
+                           cost=CostChart(self.history, net.cost_name),
+                           accuracy=AccuracyChart(self.history, LIVE_ACCURACY_SAMPLES))
+        # ~30 frames over the first epoch, fewer per epoch later (see Recorder)
+        every = max(64, len(data.train_labels) // 30)
+        self.recorder = Recorder(record, every) if record else None
+        self.surface = self._open(size) if visible else None
+        if self.surface is None:
+            pygame.font.init()
+            self.surface = pygame.Surface(size)
+        self.canvas = self.surface  # what the panels are drawn on (see `_fit_canvas`)
+        self._rects, self._rects_for = {}, None
+        self._due, self._cache = {}, {}
+        self._next_pump = self._next_cost_point = 0.0
+        self._paused_at = None
+
+    # the run's state, as the trainer script and the tests read it
+    paused = property(lambda self: self.state.paused)
+    stopped = property(lambda self: self.state.stopped)
+    finished = property(lambda self: self.state.finished)
+    frames = property(lambda self: self.budget.frames)
+    drawing_s = property(lambda self: self.budget.drawing_s)
+
+    @property
+    def next_frame(self) -> float:
+        return self.budget.next_frame
+
+    @next_frame.setter
+    def next_frame(self, t: float) -> None:
+        self.budget.next_frame = t
+
+    # --- the window --------------------------------------------------------------------------
+
+    def _open(self, size) -> pygame.Surface:
+        """Open the window or raise NoDisplay with SDL's reason."""
+        r.init_display()
+        try:
+            desktops = pygame.display.get_desktop_sizes()
+            real = pygame.display.get_driver() not in r.HEADLESS_DRIVERS
+            if desktops and real and size == SIZE:  # leave room for title bar and panels
+                dw, dh = desktops[0]
+                size = (min(size[0], max(MIN_SIZE[0], round(dw * 0.95))),
+                        min(size[1], max(MIN_SIZE[1], round(dh * 0.88))))
+            surface = pygame.display.set_mode(size, pygame.RESIZABLE)
+            with warnings.catch_warnings():  # the only way to reach set_mode's window
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pygame.Window.from_display_module().minimum_size = MIN_SIZE
+        except pygame.error as e:
+            pygame.display.quit()
+            raise NoDisplay(str(e) or "no video device") from None
+        pygame.display.set_caption(f"basic-neural-net: training {self.net.sizes_text}"
+                                   + (f" on {self.title}" if self.title else ""))
+        return surface
+
+    def write_recording(self) -> Path | None:
+        """Write the --record GIF with the final state as its last frame; returns its path
+        (None when nothing was recorded). Recording ends here."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None or not recorder.frames:
+            return None
+        self.draw()
+        recorder.add(self.surface, self.history.samples_seen)
+        return recorder.save()
+
+    def close(self) -> Path | None:
+        """Close the window, writing the recording if that was not done yet."""
+        path = self.write_recording()
+        if self.visible and pygame.display.get_init():
+            pygame.display.quit()
+        return path
+
+    def message(self, s: str) -> None:
+        """Show `s` in the footer for a few seconds."""
+        self.state.say(s, time.perf_counter())
+
+    # --- the event loop ----------------------------------------------------------------------
+
+    def watch(self, events):
+        """Yield the training events, drawing frames between them; stops (leaving the rest of
+        `events` unconsumed, i.e. training stops after the current batch) when the window
+        is closed."""
+        self.frame(time.perf_counter())
+        for event in events:
+            self.history.note(event, time.perf_counter())
+            yield event
+            now = time.perf_counter()
+            if isinstance(event, EpochDone):
+                self.refresh()
+                self.frame(now)
+            elif self.recorder is not None and self.recorder.due(self.history.samples_seen):
+                self.refresh()
+                self.frame(now, force_capture=True)
+            elif self.budget.due(now):
+                self.frame(now)
+            elif now >= self._next_pump and self.visible:
+                self._pump(now)
+            while self.state.paused and not self.state.stopped:
+                self.frame(time.perf_counter())
+                time.sleep(1 / PAUSED_FPS)
+            if self.state.stopped:
+                return
+        self.state.finished = True
+
+    def hold(self) -> None:
+        """Show the finished run until the window is closed (close, Esc or Q). Training is
+        over, so frames are drawn at an easy pace and nothing else waits on them."""
+        self.state.finished, self.state.paused = True, False
+        self.refresh()
+        while self.visible and not self.state.stopped:
+            self.frame(time.perf_counter())
+            time.sleep(1 / PAUSED_FPS)
+
+    def handle(self, e) -> None:
+        """React to one pygame event."""
+        now = time.perf_counter()
+        if e.type == pygame.QUIT or (e.type == pygame.KEYDOWN and e.key in CLOSE_KEYS):
+            self.state.stopped = True
+            if not self.state.finished:
+                self.message("stopping after this batch...")
+        elif e.type == pygame.KEYDOWN and e.key == pygame.K_SPACE and not self.state.finished:
+            self._toggle_pause(now)
+        elif e.type == pygame.KEYDOWN and e.key == pygame.K_s:
+            self._save()
+        elif e.type == pygame.DROPFILE:
+            # switching networks mid-run would mix two runs' hyper-parameters, logs and save
+            # paths; say how to do it instead
+            name = os.path.basename(e.file)
+            self.message(f"to train {name}, drop it on mlp_sigmoid_emnist.py "
+                         f"(this window keeps training its own network)"
+                         if name.lower().endswith(".npz") else
+                         f"{name} is not a network (.npz); this window trains its own")
+        elif e.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED) and self.visible:
+            self.surface = pygame.display.get_surface()
+
+    def _toggle_pause(self, now: float) -> None:
+        self.state.paused = not self.state.paused
+        if self.state.paused:
+            self._paused_at = now
+        else:
+            self.history.skip_pause(now - (self._paused_at or now))
+            self.budget.forgive(now)
+
+    def _save(self) -> None:
+        if self.on_save is None:
+            self.message("saving is off")
+            return
+        try:
+            self.message(self.on_save())
+        except OSError as err:
+            self.message(f"could not save: {err}")
+
+    def _pump(self, now: float) -> None:
+        """Read the window's events: keeps the window responsive between frames."""
+        self._next_pump = now + PUMP_S
+        for e in pygame.event.get():
+            self.handle(e)
+
+    def update(self, now: float) -> None:
+        """What changes before a frame is drawn: the network's picture of the current test
+        image and the accuracy estimate (the probe runs the network), the cost curve's point."""
+        self.probe.update(now, self.history, self.state.paused or self.state.finished)
+        if now >= self._next_cost_point:
+            self._next_cost_point = now + COST_POINT_S
+            self.history.close_cost_point()
+
+    def frame(self, now: float, force_capture: bool = False) -> None:
+        """Handle input, update, draw, show; then schedule the next frame within the budget."""
+        started = time.perf_counter()
+        if self.visible:
+            self._pump(now)
+        self.update(now)
+        changed = self.draw(now, full=self.budget.frames == 0)
+        if self.visible:
+            pygame.display.update(changed)
+        if self.recorder is not None and (force_capture or not self.recorder.frames):
+            self.recorder.add(self.surface, self.history.samples_seen)
+        self.budget.spent(started, time.perf_counter())
+
+    # --- drawing -----------------------------------------------------------------------------
+    # The frame is a cached background plus panels that are redrawn a few times a second (each
+    # at its own pace), plus the header and footer, which are cheap and redrawn every frame so
+    # the progress bar and figures stay live.
+
+    def refresh(self) -> None:
+        """Make every panel redraw on the next frame (new epoch, resize, recording)."""
+        self._due = {k: -math.inf for k in self._due}
+
+    def rects(self) -> dict:
+        """The layout for the window's current size (worked out once per size), in the
+        coordinates of the canvas."""
+        size = self.surface.get_size()
+        if self._rects_for != size:
+            canvas = (max(size[0], MIN_SIZE[0]), max(size[1], MIN_SIZE[1]))
+            # a window smaller than the layout needs gets the layout scaled down, so nothing
+            # overlaps (a window manager keeps windows above MIN_SIZE; not every desktop has one)
+            self.canvas = self.surface if canvas == size else pygame.Surface(canvas)
+            self._rects, self._rects_for = layout(canvas, "tiles" in self.panels), size
+            self._due = {name: -math.inf for name in self.panels}
+            self._cache = {}
+        return self._rects
+
+    def draw(self, now: float | None = None, full: bool = True) -> list[pygame.Rect]:
+        """Draw the frame; returns the rectangles that changed. With full=False only those
+        are drawn (the rest of the surface is assumed to hold the previous frame): sending a
+        whole frame to an X server can cost more than drawing it."""
+        now = time.perf_counter() if now is None else now
+        fresh = self._rects_for != self.surface.get_size()
+        rects = self.rects()
+        s = self.canvas
+        full = full or fresh
+        strips = [rects["header_strip"], rects["footer_strip"]]
+        if full:
+            s.fill(r.BACKGROUND)
+        else:
+            for strip in strips:
+                s.fill(r.BACKGROUND, strip)
+        changed = [s.get_rect()] if full else list(strips)
+        # redraw the most overdue panel only (all of them when forced): spreading the costly
+        # work over frames keeps every frame short, so the header can stay live
+        due = [(self._due[name], name) for name in self.panels
+               if now >= self._due[name] or name not in self._cache]
+        forced = [name for t, name in due if t == -math.inf]
+        redraw = set(forced) if forced else {min(due)[1]} if due else set()
+        for name, panel in self.panels.items():
+            if name in redraw:
+                self._due[name] = now + panel.refresh_s
+                self._cache[name] = self._paint(panel, rects[name].size)
+                changed.append(rects[name])
+            if full or name in redraw:
+                s.blit(self._cache[name], rects[name])
+        self.header.draw(s, rects["header"])
+        self.footer.draw(s, rects["footer"], now)
+        if s is not self.surface:
+            pygame.transform.smoothscale(s, self.surface.get_size(), self.surface)
+            return [self.surface.get_rect()]
+        return changed
+
+    @staticmethod
+    def _paint(panel, size) -> pygame.Surface:
+        """One panel on a surface of its own, its rounded card first."""
+        surface = pygame.Surface(size)
+        surface.fill(r.BACKGROUND)
+        pygame.draw.rect(surface, r.PANEL, surface.get_rect(), border_radius=8)
+        panel.draw(surface)
+        return surface
+
+    def tile_rect(self, i: int) -> pygame.Rect | None:
+        """Where neuron i's 28×28 tile is on screen, or None when the tiles are not shown.
+        Pixel (y, x) of the tile covers the (y/28, x/28) point of this rect."""
+        panel = self.rects().get("tiles")
+        if panel is None:
+            return None
+        tile = TilesPanel.tile_rect(panel.size, self.net.W[0].shape[1], i).move(panel.topleft)
+        return self.to_window(tile)
+
+    def to_window(self, rect: pygame.Rect) -> pygame.Rect:
+        """A rectangle of the canvas where it shows in the window."""
+        (w, h), (cw, ch) = self.surface.get_size(), self.canvas.get_size()
+        if (w, h) == (cw, ch):
+            return rect
+        kx, ky = w / cw, h / ch
+        return pygame.Rect(round(rect.x * kx), round(rect.y * ky), round(rect.w * kx),
+                           round(rect.h * ky))
