@@ -55,7 +55,7 @@ def parse_args(argv=None):
                    nargs="+", help="run only these parts (default: gemm epochs default); "
                    "threads: the default network's epochs with 1 BLAS thread, one per core, "
                    "and as the trainer tunes them; best: the most accurate recipe found "
-                   "(README.aug.md), about 5 minutes")
+                   "(docs/accuracy.md), about 5 minutes")
     p.add_argument("--busy", action="store_true",
                    help="with threads: keep one core busy with a spinning process meanwhile, "
                         "as another program would")
@@ -194,7 +194,7 @@ def torch_epoch(data, sizes, batch, lr, seed) -> float:
 
 # --- 3. the default run -----------------------------------------------------------------------
 
-# The best plain-sigmoid recipe found (README.aug.md): 784-800-10, shifted training images.
+# The best plain-sigmoid recipe found (docs/accuracy.md): 784-800-10, shifted training images.
 BEST = dict(hidden=[800], batch_size=64, lr=0.1, epochs=60, augment=2)
 BEST_FLAGS = "--hidden 800 --batch-size 64 --lr 0.1 --epochs 60 --augment"
 
