@@ -183,7 +183,7 @@ def prepare_network(cfg: Config) -> netfile.NetFile | None:
     if cfg.network:
         nf = netfile.load(cfg.network)
         sizes = nf.net.sizes
-        accuracy = ("never tested" if math.isnan(nf.test_accuracy)
+        accuracy = ("not tested" if math.isnan(nf.test_accuracy)
                     else f"test accuracy {100 * nf.test_accuracy:.2f}%")
         say(f"continuing {cfg.network}: {nf.epochs_trained} epochs trained, {accuracy}")
         if cfg.hidden != Config().hidden and cfg.hidden != sizes[1:-1]:

@@ -17,11 +17,6 @@ import sys
 from basicnet import netfile, plots
 from basicnet.cli import UsageError, run
 
-# The seed's switches: set one to False to leave that histogram out (--no-weights/--no-biases
-# do the same for one run).
-SHOW_WEIGHTS = True
-SHOW_BIASES = True
-
 
 def main(argv=None) -> int:
     return run(lambda: plot(argv))
@@ -31,9 +26,9 @@ def plot(argv) -> int:
     p = plots.parser("Histograms of the weights and biases of saved networks, with the normal "
                      "distribution they started from drawn dashed.",
                      "network files (.npz) written by the trainer")
-    p.add_argument("--no-weights", dest="weights", action="store_false", default=SHOW_WEIGHTS,
+    p.add_argument("--no-weights", dest="weights", action="store_false",
                    help="leave out the weights")
-    p.add_argument("--no-biases", dest="biases", action="store_false", default=SHOW_BIASES,
+    p.add_argument("--no-biases", dest="biases", action="store_false",
                    help="leave out the biases")
     p.add_argument("--per-layer", action="store_true",
                    help="one row of histograms per layer instead of all layers pooled")

@@ -10,7 +10,7 @@ Format 1 (every string is a numpy unicode array; nothing is pickled):
     dataset         str          e.g. "mnist", "emnist-letters"
     classes         str (n_L,)   one label per output, e.g. "7" or "Aa"
     epochs_trained  int
-    test_accuracy   float        fraction in [0, 1], NaN when never tested
+    test_accuracy   float        fraction in [0, 1], NaN when not tested
     vW0.., vb0..    float32      optional: SGD velocities, to resume with momentum intact
     samples_seen    int          optional
 

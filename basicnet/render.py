@@ -292,6 +292,11 @@ def fit_text(s: str, max_width: float, size: int = 18, bold: bool = False) -> st
     return s[:lo].rstrip() + "…" if lo else ""
 
 
+def size_that_fits(s: str, max_width: float, sizes, bold: bool = False) -> int:
+    """The first of `sizes` (largest first) at which `s` fits in `max_width`; else the last."""
+    return next((k for k in sizes if text_size(s, k, bold)[0] <= max_width), sizes[-1])
+
+
 def first_that_fits(options, max_width: float, size: int = 18, bold: bool = False) -> str:
     """The first of several phrasings, longest first, that fits; else the last, shortened."""
     for s in options:

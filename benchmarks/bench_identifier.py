@@ -25,7 +25,8 @@ import pygame  # noqa: E402
 
 import number_identifier_mnist as ident  # noqa: E402  (sets the BLAS threads first)
 from basicnet import drawing  # noqa: E402
-from basicnet import identifier_window as iw  # noqa: E402
+from basicnet.identifier import state  # noqa: E402
+from basicnet.identifier import window as iw  # noqa: E402
 
 GUESS_BUDGET_MS = 2.0
 FPS_BUDGET = 60.0
@@ -33,7 +34,7 @@ SEVEN = [(0.0, 0.0), (1.0, 0.0), (0.35, 1.6)]
 
 
 def canvas_with(size, radius, at=(40, 30)):
-    ink = np.zeros((iw.CANVAS_SIDE, iw.CANVAS_SIDE), np.float32)
+    ink = np.zeros((state.CANVAS_SIDE, state.CANVAS_SIDE), np.float32)
     pts = [(at[0] + x * size, at[1] + y * size) for x, y in SEVEN]
     for p0, p1 in zip(pts[:-1], pts[1:]):
         drawing.stroke(ink, p0, p1, radius)
@@ -52,13 +53,13 @@ def time_ms(fn, repeat):
 
 def bench_guess(net, repeat) -> float:
     cases = {
-        "a 7, default brush": canvas_with(240, iw.BRUSH_DEFAULT),
-        "a 7, thinnest brush, whole canvas": canvas_with(250, iw.BRUSH_MIN, at=(10, 10)),
-        "a small 7, fattest brush": canvas_with(60, iw.BRUSH_MAX, at=(150, 150)),
-        "empty canvas": np.zeros((iw.CANVAS_SIDE, iw.CANVAS_SIDE), np.float32),
+        "a 7, default brush": canvas_with(240, state.BRUSH_DEFAULT),
+        "a 7, thinnest brush, whole canvas": canvas_with(250, state.BRUSH_MIN, at=(10, 10)),
+        "a small 7, fattest brush": canvas_with(60, state.BRUSH_MAX, at=(150, 150)),
+        "empty canvas": np.zeros((state.CANVAS_SIDE, state.CANVAS_SIDE), np.float32),
     }
     worst = 0.0
-    print(f"canvas → guess ({iw.CANVAS_SIDE}×{iw.CANVAS_SIDE} canvas, network "
+    print(f"canvas → guess ({state.CANVAS_SIDE}×{state.CANVAS_SIDE} canvas, network "
           f"{net.sizes_text}), {repeat} runs each:")
     for name, ink in cases.items():
         prep = time_ms(lambda ink=ink: drawing.to_mnist(ink), repeat)
@@ -74,7 +75,7 @@ def bench_frames(nf, frames) -> float:
     pygame.font.init()
     w = iw.IdentifierWindow(nf, ident.DEFAULT_NETWORK)
     w.step()
-    centre = np.array(iw.CANVAS.center, float)
+    centre = np.array(w.rects()["canvas"].center, float)
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1,
                                          pos=tuple(centre.astype(int))))
     w.step()

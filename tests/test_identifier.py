@@ -15,12 +15,13 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 import number_identifier_mnist as ident  # noqa: E402
-from basicnet import identifier_window as iw  # noqa: E402
 from basicnet import netfile, render  # noqa: E402
+from basicnet.identifier import window as iw  # noqa: E402
 from basicnet.network import Network  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "number_identifier_mnist.py"
+CANVAS, GUESS = iw.layout(iw.SIZE)["canvas"], iw.layout(iw.SIZE)["guess"]  # the default size
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def post(kind, **attrs):
 
 def on_canvas(x, y):
     """Canvas coordinates -> window coordinates."""
-    return iw.CANVAS.left + x, iw.CANVAS.top + y
+    return CANVAS.left + x, CANVAS.top + y
 
 
 def stroke(points, button=1):
@@ -85,7 +86,7 @@ def test_a_stroke_leaves_ink_where_it_went_and_a_guess_appears(window):
     rows = np.flatnonzero(window.seen.any(axis=1))
     assert rows[-1] - rows[0] + 1 == 20
     assert window.classes[window.guess] == "7"
-    assert has_colour(window, iw.GUESS, render.ACCENT)
+    assert has_colour(window, GUESS, render.ACCENT)
 
 
 def test_guess_updates_while_drawing(window):
@@ -110,13 +111,13 @@ def test_right_button_erases_and_r_resets(window):
     post(pygame.KEYDOWN, key=pygame.K_r, mod=0, unicode="r", scancode=0)
     window.step()
     assert not window.ink.any() and window.guess is None
-    canvas = pygame.surfarray.array3d(window.screen.subsurface(iw.CANVAS))
+    canvas = pygame.surfarray.array3d(window.screen.subsurface(CANVAS))
     assert not (canvas.min(axis=2) > 150).any()  # no white ink left on the screen either
 
 
 def test_wheel_changes_the_brush_and_shows_it(window):
     before = window.brush
-    label = iw.pygame.Rect(iw.CANVAS.left, iw.CANVAS.bottom + 10, 160, 40)
+    label = iw.pygame.Rect(CANVAS.left, CANVAS.bottom + 10, 160, 40)
     shown = pygame.surfarray.array3d(window.screen.subsurface(label)).copy()
     post(pygame.MOUSEWHEEL, x=0, y=4, flipped=False, precise_x=0.0, precise_y=4.0)
     window.step()
@@ -164,7 +165,7 @@ def test_a_bad_drop_keeps_the_network_and_says_why(window, tmp_path, bad):
     window.step()
     assert window.nf is before and pygame.display.get_caption()[0] == title
     assert window.message.startswith("kept") and path.name in window.message
-    message = pygame.Rect(iw.CANVAS.left, iw.CANVAS.bottom + 50, iw.CANVAS.width, 24)
+    message = pygame.Rect(CANVAS.left, CANVAS.bottom + 50, CANVAS.width, 24)
     assert has_colour(window, message, render.BAD)
     stroke(ONE)
     window.step()
@@ -280,3 +281,72 @@ def test_a_bad_network_is_one_error_line(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and str(bad) in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not r.stdout
+
+
+# --- pictures given to the script, and any window size ----------------------------------------
+
+def test_pictures_given_open_on_the_canvas_one_after_the_other(shipped, mnist, tmp_path):
+    rng = np.random.default_rng(3)
+    paths = [write_png(tmp_path / f"{k}.png", digit_picture(mnist.test_images[k].reshape(28, 28),
+                                                             rng)) for k in (0, 1)]
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        w = iw.IdentifierWindow(shipped, ident.DEFAULT_NETWORK, pictures_to_show=paths)
+        w.step()
+        assert w.classes[w.guess] == str(mnist.test_labels[0])
+        assert "0.png" in w.message and "1 more" in w.message
+        post(pygame.KEYDOWN, key=pygame.K_n, mod=0, unicode="n", scancode=0)
+        w.step()
+        assert w.classes[w.guess] == str(mnist.test_labels[1]) and "1.png" in w.message
+    finally:
+        pygame.display.quit()
+
+
+def test_pictures_given_without_a_display_are_classified(mnist, tmp_path):
+    rng = np.random.default_rng(4)
+    path = write_png(tmp_path / "seven.png", digit_picture(mnist.test_images[0].reshape(28, 28),
+                                                           rng))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    r = subprocess.run([sys.executable, str(SCRIPT), str(path)], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"{path}: {mnist.test_labels[0]} (")
+
+
+def test_two_networks_are_one_error_line(tmp_path):
+    r = subprocess.run([sys.executable, str(SCRIPT), str(ident.DEFAULT_NETWORK),
+                        str(ident.DEFAULT_NETWORK), "--predict", "x.png"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith("error: give one network")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("size", [(973, 528), (880, 500), (600, 360)])
+def test_the_window_resizes_and_drawing_follows(shipped, size):
+    """A 1024×600 screen's window, the smallest layout, and a window smaller still (shown
+    scaled): every panel inside the window, and a stroke lands where the mouse went."""
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        w = iw.IdentifierWindow(shipped, ident.DEFAULT_NETWORK, size=size)
+        w.step()
+        if size[0] < iw.MIN_SIZE[0]:  # SDL keeps windows above the minimum; not every desktop
+            w.screen = pygame.Surface(size)
+            w.step()
+        assert w.screen.get_size() == size
+        layout = w.rects()
+        area = w._canvas.get_rect()
+        assert all(area.contains(rect) for rect in layout.values())
+        canvas = layout["canvas"]
+        kx, ky = size[0] / w._canvas.get_width(), size[1] / w._canvas.get_height()
+        mid = (round(canvas.centerx * kx), round(canvas.centery * ky))
+        post(pygame.MOUSEBUTTONDOWN, button=1, pos=mid)
+        post(pygame.MOUSEBUTTONUP, button=1, pos=mid)
+        w.step()
+        ys, xs = np.nonzero(w.ink)
+        assert abs(xs.mean() - iw.CANVAS_SIDE / 2) < 8 and abs(ys.mean() - iw.CANVAS_SIDE / 2) < 8
+        assert w.guess is not None
+    finally:
+        pygame.display.quit()

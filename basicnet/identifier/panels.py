@@ -1,0 +1,206 @@
+"""The identifier window's panels. Each draws what it was given (the sketch, the network's
+reading of it, the window's message) into the rectangle it is handed, and changes nothing.
+Texts are fitted to their space, so nothing is drawn over anything else at any window size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from .. import render
+from ..constants import IMAGE_SIDE
+from ..network import ACTIVATION_RANGE
+from ..render import ACCENT, BACKGROUND, BAD, DIM, GRID, PANEL, TEXT
+from .state import top_guesses
+
+BARS_PER_COLUMN = 16  # more classes than that (EMNIST: 26, 47, 62) are shown in columns
+MAX_CELL = 22         # px, a neuron's square at most
+HELP = ["left: draw · right: erase · wheel: brush · R: reset", "R: reset", ""]
+DROP_HELP = ["drop an .npz to switch network, a picture to read it",
+             "drop a network or a picture", ""]
+
+
+def neuron_grid(values: np.ndarray, rows: int, cols: int, cell: int, lo=0.0, hi=1.0):
+    """Activations as an (rows·cell, cols·cell, 3) picture of squares, filled row by row,
+    one pixel of background between them: dark when quiet, bright when firing."""
+    grid = np.empty((rows * cols, 3), np.uint8)
+    grid[:] = BACKGROUND
+    grid[:len(values)] = render.sequential(values, lo, hi)
+    img = np.repeat(np.repeat(grid.reshape(rows, cols, 3), cell, axis=0), cell, axis=1)
+    if cell >= 4:
+        img[cell - 1::cell] = BACKGROUND
+        img[:, cell - 1::cell] = BACKGROUND
+    return img
+
+
+class CanvasPanel:
+    """The ink, white on black like MNIST, at the canvas's size on screen; the brush; the help
+    lines and the window's message under it."""
+
+    def __init__(self, sketch):
+        self.sketch = sketch
+        # an 8-bit surface with a grey palette: showing the ink is one byte per pixel to copy
+        side = sketch.ink.shape[0]
+        self.surface = pygame.Surface((side, side), depth=8)
+        self.surface.set_palette([(g, g, g) for g in range(256)])
+        self._bytes = np.zeros((side, side), np.uint8)
+        self._shown = None  # the sketch version on the surface
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect, mouse, scale: float, message: str,
+             message_is_bad: bool, empty: bool) -> None:
+        sketch = self.sketch
+        if self._shown != sketch.version:
+            np.multiply(sketch.ink, 255, out=self._bytes, casting="unsafe")
+            pygame.surfarray.blit_array(self.surface, self._bytes.T)
+            self._shown = sketch.version
+        shown = self.surface if rect.size == self.surface.get_size() else \
+            pygame.transform.smoothscale(self.surface.convert(), rect.size)
+        s.blit(shown, rect)
+        pygame.draw.rect(s, GRID, rect.inflate(2, 2), 1)
+        if empty:
+            render.text(s, "draw here", rect.center, 28, GRID, "center")
+        if mouse is not None:
+            pygame.draw.circle(s, ACCENT, mouse, max(1, round(sketch.brush * scale)), 1)
+        y = rect.bottom + 30
+        # the brush at its true size (up to the space there is), and its width in pixels
+        pygame.draw.circle(s, TEXT, (rect.left + 16, y), min(round(sketch.brush * scale), 16))
+        label = render.text(s, f"brush {2 * sketch.brush} px", (rect.left + 42, y), 20, TEXT,
+                            "midleft")
+        room = rect.right - label.right - 16
+        render.text(s, render.first_that_fits(HELP, room, 16), (rect.right, y - 9), 16, DIM,
+                    "midright")
+        render.text(s, render.first_that_fits(DROP_HELP, room, 16), (rect.right, y + 11), 16,
+                    DIM, "midright")
+        if message:
+            width = s.get_width() - rect.left - 24
+            render.text(s, render.fit_text(message, width, 18), (rect.left, y + 32), 18,
+                        BAD if message_is_bad else ACCENT, "midleft")
+
+
+class PreviewPanel:
+    """The 28×28 picture the network actually sees."""
+
+    def __init__(self, reading):
+        self.reading = reading
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+        render.text(s, render.first_that_fits(["what the network sees (28×28)",
+                                               "what the network sees", "28×28 input"],
+                                              rect.width, 18), (rect.left, rect.top - 24), 18, DIM)
+        pygame.draw.rect(s, GRID, rect.inflate(2, 2), 1)
+        render.blit_array(s, render.gray_image(self.reading.seen, IMAGE_SIDE), rect, smooth=False)
+
+
+class LayersPanel:
+    """Each hidden layer and the output lit by its activations, one picture per layer: a few
+    hundred neurons filled one by one would cost more than the whole guess."""
+
+    def __init__(self, reading, classes):
+        self.reading, self.classes = reading, classes
+        self._layout, self._layout_for = None, None
+
+    def layout(self, rect: pygame.Rect) -> list:
+        """Where each layer's neurons go, worked out once per network and size: for every hidden
+        layer and the output, (rows, cols, cell size, top-left corner, column rect)."""
+        key = (tuple(rect), tuple(self.reading.nf.net.sizes))
+        if self._layout_for == key:
+            return self._layout
+        sizes = self.reading.nf.net.sizes[1:]
+        # a column of ≤ 32 squares needs little width; grids share the rest
+        widths = np.array([60 if n <= 32 else 0 for n in sizes], float)
+        grids = widths == 0
+        if grids.any():
+            widths[grids] = max(rect.width - widths.sum(), 60 * grids.sum()) / grids.sum()
+        widths *= rect.width / widths.sum()
+        lefts = rect.left + np.concatenate([[0], np.cumsum(widths)[:-1]])
+        layout = []
+        for l, n in enumerate(sizes):
+            col = pygame.Rect(lefts[l], rect.top, max(widths[l] - 12, 1), max(rect.height - 22, 1))
+            if n <= 32:  # a textbook column when it fits
+                rows, cols = n, 1
+            else:
+                rows, cols = render.grid_shape(n, col.width, col.height)
+            cell = int(min(col.width / cols, col.height / rows, MAX_CELL))
+            corner = (col.centerx - cols * cell // 2, col.centery - rows * cell // 2)
+            layout.append((rows, cols, max(cell, 1), corner, col))
+        self._layout, self._layout_for = layout, key
+        return layout
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+        render.text(s, "layers", (rect.left, rect.top - 24), 18, DIM)
+        reading = self.reading
+        net = reading.nf.net
+        layout = self.layout(rect)
+        last = len(layout) - 1
+        for l, ((rows, cols, cell, corner, col), a) in enumerate(
+                zip(layout, reading.activations[1:])):
+            a = a[0]
+            bounds = (0.0, 1.0) if l == last else ACTIVATION_RANGE[net.hidden]
+            lo, hi = render.activation_range(bounds, a)
+            s.blit(render.array_to_surface(neuron_grid(a, rows, cols, cell, lo, hi)), corner)
+            name = "output" if l == last else f"hidden {l + 1}"
+            label = render.first_that_fits([f"{name} · {len(a)}", str(len(a))], col.width + 8, 15)
+            render.text(s, label, (col.centerx, col.bottom + 4), 15, DIM, "midtop")
+        rows, cols, cell, (x, y), col = layout[last]
+        if cols == 1 and cell >= 10:
+            for i, label in enumerate(self.classes):
+                render.text(s, label, (x + cell + 4, y + i * cell + cell // 2), 14,
+                            ACCENT if i == reading.guess else DIM, "midleft")
+        if reading.guess is not None:
+            r, c = (reading.guess, 0) if cols == 1 else divmod(reading.guess, cols)
+            pygame.draw.rect(s, ACCENT, (x + c * cell - 2, y + r * cell - 2, cell + 3, cell + 3),
+                             2)
+
+
+class GuessPanel:
+    """The top guess in large type with how sure the network is, and the next two."""
+
+    def __init__(self, reading, classes, what: str):
+        self.reading, self.classes, self.what = reading, classes, what
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+        pygame.draw.rect(s, PANEL, rect, border_radius=8)
+        big = min(190, rect.height)
+        mid_x = rect.left + min(80, rect.width // 4)
+        text_x = rect.left + min(170, rect.width // 2)
+        room = rect.right - text_x - 8
+        if self.reading.guess is None:
+            render.text(s, "?", (mid_x, rect.centery), big, GRID, "center", bold=True)
+            hint = render.first_that_fits([f"draw {self.what}", "draw"], room, 24)
+            render.text(s, hint, (text_x, rect.centery), 24, DIM, "midleft")
+            return
+        (label, p), *rest = top_guesses(self.reading.probs, self.classes)
+        colour = ACCENT if p >= 0.5 else render.blend(ACCENT, PANEL, 0.6)
+        size = big if render.text_size(label, big, True)[0] <= 2 * (text_x - rect.left) - 16 \
+            else big // 2  # 'Aa' or a long class name takes two glyphs' width
+        render.text(s, label, (mid_x, rect.centery + 6), size, colour, "center", bold=True)
+        percent = f"{100 * p:.1f}%"
+        size = render.size_that_fits(percent, room, (52, 44, 36, 28), True)
+        render.text(s, render.fit_text(percent, room, size, True), (text_x, rect.centery - 26),
+                    size, TEXT, "midleft", bold=True)
+        then = [f"{c} ({100 * q:.1f}%)" for c, q in rest]
+        render.text(s, render.first_that_fits([f"then {', '.join(then)}", f"then {then[0]}", ""]
+                                              if then else [""], room, 18),
+                    (text_x + 2, rect.centery + 26), 18, DIM, "midleft")
+
+
+class BarsPanel:
+    """A bar for every class, in columns when there are many."""
+
+    def __init__(self, reading, classes):
+        self.reading, self.classes = reading, classes
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+        n = len(self.classes)
+        columns = -(-n // BARS_PER_COLUMN)
+        rows = -(-n // columns)
+        width = rect.width / columns
+        guess = self.reading.guess
+        for c in range(columns):
+            part = slice(c * rows, min(n, (c + 1) * rows))
+            column = pygame.Rect(rect.left + c * width, rect.top, width - 10,
+                                 rect.height * (part.stop - part.start) / rows)
+            highlight = None if guess is None else guess - part.start
+            probs = self.reading.probs[part] if guess is not None else np.zeros(n)[part]
+            render.draw_bars(s, column, probs, self.classes[part], highlight=highlight,
+                             size=20 if columns == 1 else 15, figures=columns == 1)
