@@ -328,6 +328,11 @@ def _version(value: np.ndarray, name: str) -> int:
     return version
 
 
+def parameter_count(sizes) -> int:
+    """Weights and biases of a network with these layer sizes."""
+    return sum((int(i) + 1) * int(o) for i, o in zip(sizes[:-1], sizes[1:]))
+
+
 def _sizes(value: np.ndarray, name: str) -> list[int]:
     sizes = [int(s) for s in value]
     if len(sizes) < 2 or min(sizes) < 1:
@@ -335,7 +340,7 @@ def _sizes(value: np.ndarray, name: str) -> list[int]:
     if len(sizes) > MAX_LAYERS + 1:
         raise NetFileError(f"{name}: 'sizes' lists {len(sizes) - 1} layers; at most "
                            f"{MAX_LAYERS} are allowed")
-    parameters = sum((i + 1) * o for i, o in zip(sizes[:-1], sizes[1:]))
+    parameters = parameter_count(sizes)
     if parameters > MAX_PARAMETERS:
         raise NetFileError(f"{name}: 'sizes' {sizes} make {parameters:,} weights and biases; "
                            f"at most {MAX_PARAMETERS:,} are allowed")
