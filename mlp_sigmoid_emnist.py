@@ -22,9 +22,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from basicnet import datasets, netfile
-from basicnet.cli import ArgumentParser, UsageError, run, say
+from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
+from basicnet.constants import default_preparation
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
+from basicnet.stopping import StopRequest
 from basicnet.threads import tune_threads
 from basicnet.training import Diverged, EpochDone, Hyper, evaluate, train
 
@@ -56,6 +58,47 @@ class Config(Hyper):
     log: str | None = None
     no_download: bool = False
     download_only: bool = False
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The values a flag allows, as scikit-learn writes its parameter constraints. NaN is in
+    no interval."""
+
+    kind: type
+    low: float
+    high: float
+    closed: str = "both"  # which ends belong to it: "both", "left", "right" or "neither"
+
+    def __contains__(self, v) -> bool:
+        above = self.low <= v if self.closed in ("both", "left") else self.low < v
+        below = v <= self.high if self.closed in ("both", "right") else v < self.high
+        return above and below
+
+    def __str__(self) -> str:
+        what = "an integer" if self.kind is int else "a number"
+        low = f"{self.low:,}" if self.kind is int else f"{self.low:g}"
+        high = f"{self.high:,}" if self.kind is int else f"{self.high:g}"
+        if self.high == math.inf:
+            return f"{what} {'of at least' if self.closed == 'left' else 'above'} {low}"
+        return (f"{what} from {low}{'' if self.closed in ('both', 'left') else ' (excluded)'} "
+                f"to {high}{'' if self.closed in ('both', 'right') else ' (excluded)'}")
+
+
+# What each numeric flag allows, checked before anything is made. The upper ends keep a typo
+# from asking for terabytes or overflowing a C integer: a seed is stored as int64, BLAS takes
+# an int thread count, and no layer of this project's networks needs more than 65,536 units.
+LIMITS = {
+    "epochs": Interval(int, 1, 1_000_000_000),
+    "batch_size": Interval(int, 1, 1_000_000_000),
+    "hidden": Interval(int, 1, 65_536),
+    "lr": Interval(float, 0, math.inf, "neither"),
+    "momentum": Interval(float, 0, 1, "left"),
+    "weight_decay": Interval(float, 0, math.inf, "left"),
+    "augment": Interval(int, 0, datasets.IMAGE_SIDE - 1),
+    "seed": Interval(int, 0, 2**63 - 1),
+    "threads": Interval(int, 1, 1024),
+}
 
 
 def parse_args(argv=None) -> Config:
@@ -115,21 +158,19 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--log", metavar="PATH", help="CSV log path (default: logs/<run>.csv)")
     a = p.parse_args(argv)
     cfg = Config(**{k: v for k, v in vars(a).items()})
-    for name in ("epochs", "batch_size"):
-        if getattr(cfg, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1")
-    if cfg.threads is not None and cfg.threads < 1:
-        p.error("--threads must be at least 1")
-    if any(h < 1 for h in cfg.hidden):
-        p.error("--hidden sizes must be at least 1")
-    if not cfg.lr > 0 or not math.isfinite(cfg.lr):
-        p.error("--lr must be a positive number")
-    if not 0 <= cfg.momentum < 1:
-        p.error("--momentum must be at least 0 and less than 1")
-    if not 0 <= cfg.weight_decay < math.inf:
-        p.error("--weight-decay must be a number of at least 0")
-    if not 0 <= cfg.augment < datasets.IMAGE_SIDE:
-        p.error(f"--augment must be from 0 to {datasets.IMAGE_SIDE - 1} pixels")
+    for name, allowed in LIMITS.items():
+        value = getattr(cfg, name)
+        for v in value if isinstance(value, list) else [value]:
+            if v is not None and v not in allowed:
+                shown = f"{v:g}" if isinstance(v, float) else v
+                p.error(f"--{name.replace('_', '-')} {shown}: must be {allowed}")
+    if len(cfg.hidden) > netfile.MAX_LAYERS - 1:
+        p.error(f"--hidden: at most {netfile.MAX_LAYERS - 1} hidden layers")
+    # the dataset's class count is not known yet: one output is the least it can be
+    count = netfile.parameter_count([datasets.N_INPUTS, *cfg.hidden, 1])
+    if not cfg.network and count > netfile.MAX_PARAMETERS:
+        p.error(f"--hidden {' '.join(map(str, cfg.hidden))}: {count:,} weights and biases or "
+                f"more; at most {netfile.MAX_PARAMETERS:,} are allowed")
     for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record)):
         if path and path.endswith(("/", os.sep)):
             p.error(f"{flag} {path} names a folder; give a file path")
@@ -161,15 +202,21 @@ def unique_path(path: Path, reserve: bool = False) -> Path:
         i += 1
 
 
-def check_writable(path: Path, overwrite: bool, flag: str = "--save") -> None:
-    """Refuse, before any training, a path that would be overwritten or cannot be written."""
+def check_writable(path: Path, overwrite: bool, flag: str = "--save",
+                   made: list | None = None) -> None:
+    """Refuse, before any training, a path that would be overwritten or cannot be written.
+    Folders it creates on the way are added to `made`, so that a run that fails can take
+    them away again."""
     if path.is_dir():
         raise UsageError(f"{path} is a folder; {flag} needs a file path")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        for missing in reversed([f for f in (folder, *folder.parents) if not f.exists()]):
+            missing.mkdir()
+            if made is not None:
+                made.append(missing)
         probe = folder / f".write-test-{os.getpid()}"
         probe.touch()
         probe.unlink()
@@ -194,8 +241,36 @@ def prepare_network(cfg: Config) -> netfile.NetFile | None:
     return None
 
 
+def run_settings(cfg: Config) -> dict:
+    """What the network file keeps of this run's command line."""
+    keep = ("hidden", "activation", "output", "epochs", "batch_size", "lr", "schedule",
+            "momentum", "weight_decay", "augment", "threads")
+    return {k: getattr(cfg, k) for k in keep}
+
+
 def main(argv=None) -> int:
     cfg = parse_args(argv)
+    made: list = []  # folders and files this run created, taken away again if it fails
+    try:
+        return _main(cfg, made)
+    except BaseException:
+        remove_empty(made)
+        raise
+
+
+def remove_empty(made: list) -> None:
+    """Take away what a failed run created and left empty: the reserved log, new folders."""
+    for path in reversed(made):
+        try:
+            if path.is_dir():
+                path.rmdir()  # only when empty
+            elif path.stat().st_size == 0:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _main(cfg: Config, made: list) -> int:
     if cfg.download_only:
         folder = datasets.ensure(cfg.dataset or "mnist", cfg.data_dir, True, say)
         say(f"{cfg.dataset or 'mnist'} is ready in {folder}")
@@ -206,9 +281,16 @@ def main(argv=None) -> int:
     data = datasets.load(name, cfg.data_dir, not cfg.no_download, say)
     name = data.name
     if nf is None:
-        net = Network.create([datasets.N_INPUTS, *cfg.hidden, data.n_classes], rng,
-                             cfg.activation, cfg.output)
-        nf = netfile.NetFile(net, dataset=name, classes=data.classes)
+        sizes = [datasets.N_INPUTS, *cfg.hidden, data.n_classes]
+        count = netfile.parameter_count(sizes)
+        if count > netfile.MAX_PARAMETERS:
+            raise UsageError(f"--hidden {' '.join(map(str, cfg.hidden))}: a "
+                             f"{'-'.join(map(str, sizes))} network has {count:,} weights and "
+                             f"biases; at most {netfile.MAX_PARAMETERS:,} are allowed")
+        net = Network.create(sizes, rng, cfg.activation, cfg.output)
+        nf = netfile.NetFile(net, dataset=name, classes=data.classes,
+                             preparation=default_preparation(name))
+    nf.seed, nf.settings = cfg.seed, run_settings(cfg)
     if len(data.test_labels) == 0 or (len(data.train_labels) == 0 and not cfg.evaluate):
         which = "test" if len(data.test_labels) == 0 else "training"
         raise UsageError(f"the {name} {which} files hold no images; nothing to "
@@ -225,16 +307,18 @@ def main(argv=None) -> int:
         say(evaluate(net, data.test_images, data.test_labels, data.n_classes).line())
         return 0
 
+    netfile.check(nf)  # a network its file would refuse is refused before training, not after
     run = f"{name}-{net.sizes_text}-{time.strftime('%Y%m%d-%H%M%S')}"
-    save_path, log_path, record = output_paths(cfg, run)
+    save_path, log_path, record = output_paths(cfg, run, made)
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
                        nf.optimizer.vb if nf.optimizer else [])
+    saver = Saver(cfg.overwrite)
     manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save
-    window = open_window(cfg, nf, data, name, lambda: save_now(nf, manual_path))
+    window = open_window(cfg, nf, data, name, lambda: save_now(nf, saver, manual_path))
     try:
         with threadpool_limits(cfg.threads, user_api="blas"):  # None: tune_threads decides
-            result = run_training(cfg, nf, data, rng, window, save_path, log_path)
+            result = run_training(cfg, nf, data, rng, window, save_path, log_path, saver)
         write_recording(window, record)
         say(result.line())  # saved and said at once: nothing waits on the window below
         if window is not None and window.finished and not cfg.close_when_done:
@@ -246,21 +330,21 @@ def main(argv=None) -> int:
     return 0
 
 
-def output_paths(cfg: Config, run: str):
+def output_paths(cfg: Config, run: str, made: list | None = None):
     """Where the network, the log and the recording go: checked before any training, so that
     no run ends unable to save, or replaces a file it was not told to, or one of its inputs."""
     save_path = None
     if cfg.save:
         save_path = Path(cfg.save)
-        check_writable(save_path, cfg.overwrite)
+        check_writable(save_path, cfg.overwrite, made=made)
     elif not cfg.no_save:
         save_path = unique_path(NETWORKS_DIR / f"{run}.npz")
-        check_writable(save_path, False)
+        check_writable(save_path, False, made=made)
     log_path = Path(cfg.log) if cfg.log else unique_path(LOGS_DIR / f"{run}.csv")
-    check_writable(log_path, cfg.overwrite, "--log")
+    check_writable(log_path, cfg.overwrite, "--log", made)
     record = Path(cfg.record) if cfg.record else None
     if record is not None:
-        check_writable(record, cfg.overwrite, "--record")
+        check_writable(record, cfg.overwrite, "--record", made)
     named = [(f, p.resolve()) for f, p in (("--save", save_path), ("--log", log_path),
                                            ("--record", record)) if p is not None]
     if cfg.network:
@@ -272,13 +356,21 @@ def output_paths(cfg: Config, run: str):
                 raise UsageError(f"{flag} and {other} both name {path}; one would be lost")
     if not cfg.log:  # checks passed: take the run's name, and name its network after it
         log_path = unique_path(log_path, reserve=True)
+        if made is not None:
+            made.append(log_path)
         if save_path is not None and not cfg.save:
             save_path = unique_path(NETWORKS_DIR / f"{log_path.stem}.npz")
     return save_path, log_path, record
 
 
-def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path, log_path):
-    """Train, log every epoch, save the network; the test result of the network as saved."""
+def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path, log_path,
+                 saver: Saver | None = None):
+    """Train, log every epoch, save the network; the test result of the network as saved.
+
+    Ctrl+C, SIGTERM and SIGHUP (and closing the window) stop training after the current batch;
+    the network is then tested and saved as at the end of a run. A second signal changes
+    nothing: the save, once begun, ends."""
+    saver = saver or Saver(cfg.overwrite)
     net = nf.net
     events = train(net, data, cfg, rng, nf.optimizer, nf.epochs_trained, nf.samples_seen)
     if cfg.threads is None:
@@ -287,36 +379,74 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
         events = window.watch(events)
     last = event = None
     samples_before = nf.samples_seen
-    log = CsvLog(log_path)
-    try:
-        for event in progress(events, cfg.epochs):
-            if isinstance(event, EpochDone):
-                last = event
-                nf.epochs_trained, nf.samples_seen = event.epochs_trained, event.samples_seen
-                nf.test_accuracy = event.test.accuracy
-                log.write(event)
-            else:
-                nf.samples_seen = event.samples_seen  # for S (save now) mid-epoch
-    except KeyboardInterrupt:
-        say("\ninterrupted")
-        # save before testing: a second Ctrl+C during the test must not lose the network
-        finish(nf, save_path, quiet=True)
-    except Diverged as e:
-        # the weights are those from before the failing epoch; so must the count be
-        nf.samples_seen = last.samples_seen if last else samples_before
-        finish(nf, save_path)
-        raise UsageError(str(e)) from None
-    finally:
-        log.close()
-    if window is not None and window.stopped:
-        say("window closed: stopped after the current batch")
-    say(f"log: {log_path}")
-    # the last epoch's figures hold only when training ended on an epoch's end
-    result = last.test if last is not None and event is last else \
-        evaluate(net, data.test_images, data.test_labels, data.n_classes)
-    nf.test_accuracy = result.accuracy
-    finish(nf, save_path)
+    # the window's pause loop ends when a signal asks to stop, as when the window is closed
+    stop = StopRequest(on_request=(lambda: setattr(window, "stopped", True)) if window else None)
+    with stop:
+        log = open_log(log_path)
+        bars = progress(events, cfg.epochs)
+        log_failed = None
+        try:
+            for event in bars:
+                if isinstance(event, EpochDone):
+                    last = event
+                    nf.epochs_trained, nf.samples_seen = event.epochs_trained, event.samples_seen
+                    nf.test_accuracy = event.test.accuracy
+                    try:
+                        log.write(event)
+                    except OSError as e:  # a full disk: keep the network, stop here
+                        log_failed = e
+                        break
+                else:
+                    nf.samples_seen = event.samples_seen  # for S (save now) mid-epoch
+                if stop.requested:
+                    break
+        except Diverged as e:
+            # the weights are those from before the failing epoch; so must the count be
+            nf.samples_seen = last.samples_seen if last else samples_before
+            finish(nf, saver, save_path)
+            raise UsageError(str(e)) from None
+        finally:
+            bars.close()
+            log_closed = close_log(log)
+        log_failed = log_failed or log_closed
+        if stop.requested:
+            say(f"\n{stop.words()}: stopped after the current batch")
+        elif window is not None and window.stopped:
+            say("window closed: stopped after the current batch")
+        if log_failed is None:
+            say(f"log: {log_path}")
+        # the last epoch's figures hold only when training ended on an epoch's end
+        result = last.test if last is not None and event is last else \
+            evaluate(net, data.test_images, data.test_labels, data.n_classes)
+        nf.test_accuracy = result.accuracy
+        if log_failed is not None:
+            why = log_failed.strerror or log_failed
+            try:
+                saved = finish(nf, saver, save_path)
+            except UsageError as e:
+                raise UsageError(f"could not write the log {log_path} ({why}); {e}") from None
+            where = f"saved the network to {saved}" if saved else "the network was not saved"
+            raise UsageError(f"could not write the log {log_path} ({why}); stopped training "
+                             f"and {where}")
+        finish(nf, saver, save_path)
     return result
+
+
+def open_log(path: Path) -> CsvLog:
+    """The run's CSV log, or a one-line error naming it (nothing left behind)."""
+    try:
+        return CsvLog(path)
+    except OSError as e:
+        raise UsageError(f"could not write the log {path}: {e.strerror or e}") from None
+
+
+def close_log(log: CsvLog) -> OSError | None:
+    """Close the log; the error when its last lines could not be written."""
+    try:
+        log.close()
+    except OSError as e:
+        return e
+    return None
 
 
 def write_recording(window, record: Path | None) -> None:
@@ -341,6 +471,7 @@ def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
     from basicnet.trainer.window import NoDisplay, TrainerWindow
 
     args = dict(title=name, draw_l1=not cfg.no_draw_l1, record=cfg.record, on_save=on_save,
+                overwrite=cfg.overwrite,
                 epochs=cfg.epochs, epochs_before=nf.epochs_trained,
                 rng=np.random.default_rng(cfg.seed))  # its own: training's stays untouched
     if not cfg.headless:
@@ -351,24 +482,56 @@ def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
     return TrainerWindow(nf.net, data, visible=False, **args) if cfg.record else None
 
 
-def save_now(nf: netfile.NetFile, path: Path) -> str:
+class Saver:
+    """Saves the run's network without ever replacing a file it was not allowed to: with
+    --overwrite, or over a file this run saved itself, the save replaces; a file that appeared
+    at the path since the run began is left alone and the network goes to the next free name."""
+
+    def __init__(self, overwrite: bool = False):
+        self.overwrite = overwrite
+        self.ours: set[Path] = set()
+
+    def save(self, nf: netfile.NetFile, path: Path) -> Path:
+        target = Path(path)
+        while True:
+            try:
+                netfile.save(target, nf, overwrite=self.overwrite or target in self.ours)
+                break
+            except FileExistsError:  # it appeared during training
+                target = unique_path(Path(path))
+        self.ours.add(target)
+        if target != Path(path):
+            say(f"note: {path} appeared during training; saved the network to {target} "
+                f"instead")
+        return target
+
+
+def save_now(nf: netfile.NetFile, saver: Saver, path: Path) -> str:
     """The window's S key: save the network as it is, mid-epoch if need be."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    netfile.save(path, nf)
-    say(f"saved: {path}")
-    return f"saved {path}"
-
-
-def finish(nf: netfile.NetFile, save_path: Path | None, quiet: bool = False) -> None:
-    if save_path is None:
-        return
     try:
-        netfile.save(save_path, nf)
+        saved = saver.save(nf, path)
+    except netfile.NetFileError as e:
+        return f"could not save: {e}"
+    say(f"saved: {saved}")
+    return f"saved {saved}"
+
+
+def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None,
+           quiet: bool = False) -> Path | None:
+    """Save the network at the end of the run; where it went (None with --no-save)."""
+    if save_path is None:
+        return None
+    try:
+        saved = saver.save(nf, save_path)
     except OSError as e:  # e.g. the disk filled up during training
         raise UsageError(f"could not save the network to {save_path}: "
                          f"{e.strerror or e}") from None
+    except netfile.NetFileError as e:
+        raise UsageError(f"could not save the network: {e}") from None
     if not quiet:
-        say(f"saved: {save_path}")
+        say(f"saved: {saved}")
+    return saved
 
 
 def progress(events, epochs: int):
@@ -386,11 +549,17 @@ def progress(events, epochs: int):
                 f"test cost {e.test.cost:.4f}  test accuracy {100 * e.test.accuracy:.2f}%  "
                 f"{e.seconds:.2f} s  {e.samples_per_s:,.0f} samples/s")
         else:
-            if bar is None:
+            if bar is None:  # on stderr, whose troubles must not stop training
                 bar = tqdm(total=event.n_batches, desc=f"epoch {event.epoch}/{epochs}",
-                           unit="batch", leave=False, disable=None, mininterval=0.2)
+                           unit="batch", leave=False, disable=None, mininterval=0.2,
+                           file=ProgressStream())
             bar.update(1)
-        yield event
+        try:
+            yield event
+        except GeneratorExit:  # training stopped early: the bar goes
+            if bar is not None:
+                bar.close()
+            raise
     if bar is not None:
         bar.close()
 

@@ -1,45 +1,171 @@
 """Opening a user's file with a one-line reason when it cannot be, and writing a file so that a
-crash, a full disk or Ctrl+C never leaves half of it behind."""
+crash, a full disk, a signal or Ctrl+C never leaves half of it, a stray temporary file, or a
+replaced file behind."""
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import signal
+import stat
+import threading
 from contextlib import contextmanager
+
+# The signals that end a program politely: they wait while a file is being written.
+DEFERRED_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                         if hasattr(signal, n))
+# Why os.link may fail on a folder that can hold files: the file system has no hard links
+# (FAT, some network and FUSE file systems).
+_NO_LINKS = {getattr(errno, n) for n in ("EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK")
+             if hasattr(errno, n)}
 
 
 @contextmanager
-def atomic_write(path):
-    """Yield a binary file to write `path`'s new content into. It is a temporary file in the
-    same folder, renamed over `path` (os.replace) only once everything is written and synced,
-    so `path` holds either its old content or the new one; on any failure the temporary file
-    is removed and `path` is untouched."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".saving-{secrets.token_hex(6)}.tmp")
-    # os.open rather than mkstemp: mkstemp makes the file 0600, which the rename would keep;
-    # 0666 here lets the umask decide, as for any file the user writes.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+def signals_deferred():
+    """Run the block with SIGINT, SIGTERM and SIGHUP held back: one that arrives meanwhile is
+    noted, and once the block is done (and the previous handlers are back) it is raised again,
+    so it acts as it would have, only later.
+
+    Python handlers rather than `signal.pthread_sigmask`: the mask is per thread, and BLAS or
+    tqdm threads that do not block a signal receive it for the whole process; Python then runs
+    its handler in the main thread anyway. Handlers can be set only from the main thread, where
+    Python delivers signals; a block running in another thread is not interrupted by them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def note(signum, frame):
+        pending.append(signum)
+
+    previous = {}
     try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        for s in DEFERRED_SIGNALS:
+            handler = signal.getsignal(s)
+            # None: a handler set outside Python, which could not be put back; SIG_IGN: the
+            # signal would do nothing anyway
+            if handler is not None and handler != signal.SIG_IGN:
+                previous[s] = signal.signal(s, note)
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(pending):
+            signal.raise_signal(s)
+
+
+@contextmanager
+def atomic_write(path, overwrite: bool = False):
+    """Yield a binary file to write `path`'s new content into. It is a temporary file
+    (`.saving-*.tmp`) in the same folder that becomes `path` only once everything is written
+    and synced, so `path` holds either its old content or the new one; on any failure the
+    temporary file is removed and `path` is untouched.
+
+    Without `overwrite`, a file that exists at `path` when the new one is ready (even one that
+    appeared while it was written) is never replaced: FileExistsError. SIGINT, SIGTERM and
+    SIGHUP wait until the write is over (see `signals_deferred`): a save, once begun, ends."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    with signals_deferred():
+        tmp = os.path.join(folder, f".saving-{secrets.token_hex(6)}.tmp")
+        # os.open rather than mkstemp: mkstemp makes the file 0600, which the rename would
+        # keep; 0666 here lets the umask decide, as for any file the user writes.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            _publish(tmp, path, overwrite)
+        finally:
+            try:
+                os.remove(tmp)  # still there after a failure, or as the link's other name
+            except FileNotFoundError:
+                pass
+
+
+def _publish(tmp: str, path: str, overwrite: bool) -> None:
+    """Give the finished temporary file its name."""
+    if overwrite:
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    else:
+        try:
+            os.link(tmp, path)  # fails when `path` exists, at this very moment
+        except FileExistsError:
+            raise FileExistsError(errno.EEXIST, "the file exists", path) from None
+        except (AttributeError, NotImplementedError):
+            _claim_and_replace(tmp, path)
+        except OSError as e:
+            if e.errno not in _NO_LINKS:
+                raise
+            _claim_and_replace(tmp, path)
+    _sync_folder(path)
+
+
+def _claim_and_replace(tmp: str, path: str) -> None:
+    """Without hard links: take the name with an exclusive create, then rename over the empty
+    file just made (a crash in between leaves that empty file, never a lost one)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "the file exists", path) from None
+    os.replace(tmp, path)
+
+
+def _sync_folder(path: str) -> None:
+    """Make the new name itself survive a power cut (where folders can be synced)."""
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a regular file"
 
 
 def open_to_read(path, what: str, error: type[Exception]):
     """`path` opened for reading (binary), or `error` with one line naming the file and why not:
-    missing, a folder (not `what`), or unreadable."""
+    missing, a folder, a pipe or a device (not `what`: reading those can block forever or never
+    end), or unreadable."""
     name = os.fspath(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        return open(path, "rb")
+        mode = os.stat(path).st_mode  # look first: opening a device can have effects
+        # O_NONBLOCK: if a pipe took the file's place since, opening it must not wait for a
+        # writer; fstat then tells what was really opened
+        fd = os.open(path, flags) if stat.S_ISREG(mode) else None
     except FileNotFoundError:
         raise error(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{name}: is a folder, not {what}") from None
+    except NotADirectoryError:
+        raise error(f"{name}: no such file (a part of the path is not a folder)") from None
+    except (ValueError, UnicodeError):  # a NUL in the name, or one the system cannot take
+        raise error(f"{name}: not a usable file name") from None
     except OSError as e:
         raise error(f"{name}: cannot read it ({e.strerror or e})") from None
+    if fd is None:
+        raise error(f"{name}: is {kind_of(mode)}, not {what}")
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise error(f"{name}: is {kind_of(mode)}, not {what}")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -356,7 +356,7 @@ def display_problem() -> str | None:
     return None
 
 
-def save(fig: Figure, out: str) -> None:
+def save(fig: Figure, out: str, overwrite: bool = False) -> None:
     """Write the figure to `out` (format from its extension) through a temporary file, so a
     failure never leaves half a picture behind."""
     ext = os.path.splitext(out)[1].lower().lstrip(".")
@@ -365,7 +365,7 @@ def save(fig: Figure, out: str) -> None:
         raise PlotError(f"--out {out}: unknown picture format '.{ext}' "
                         f"(use .png, .svg or .pdf)")
     try:
-        with atomic_write(out) as f:
+        with atomic_write(out, overwrite=overwrite) as f:
             fig.savefig(f, format=ext)
     except OSError as e:
         raise PlotError(f"cannot write {out}: {e.strerror or e}") from None
@@ -425,7 +425,7 @@ def run_script(args, read, errors, build) -> int:
             return 2
         fig = build(items, new_figure(interactive=not args.out))
         if args.out:
-            save(fig, args.out)
+            save(fig, args.out, args.overwrite)
             say(f"saved: {args.out}")
         else:
             show()

@@ -46,18 +46,40 @@ class CsvLog:
         self.path = path
         self._file = open(path, "w", newline="")
         self._writer = csv.writer(self._file)
-        self._writer.writerow(self.COLUMNS)
-        self._file.flush()
+        try:
+            self._writer.writerow(self.COLUMNS)
+            self._file.flush()
+        except OSError as e:  # a full disk: no empty log left behind
+            self._abandon()
+            raise OSError(e.errno, e.strerror, os.fspath(path)) from None
 
     def write(self, e) -> None:
-        """One row from an epoch's figures (a `training.EpochDone`)."""
-        self._writer.writerow([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}", f"{e.lr:.6g}",
-                               f"{e.train_cost:.6f}", f"{e.test.cost:.6f}",
-                               f"{e.test.accuracy:.6f}"])
-        self._file.flush()
+        """One row from an epoch's figures (a `training.EpochDone`). OSError (naming the file)
+        when it cannot be written."""
+        try:
+            self._writer.writerow([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}",
+                                   f"{e.lr:.6g}", f"{e.train_cost:.6f}", f"{e.test.cost:.6f}",
+                                   f"{e.test.accuracy:.6f}"])
+            self._file.flush()
+        except OSError as err:
+            raise OSError(err.errno, err.strerror, os.fspath(self.path)) from None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as err:
+            raise OSError(err.errno, err.strerror, os.fspath(self.path)) from None
+
+    def _abandon(self) -> None:
+        """Close and remove the log, whatever it holds (it holds no epoch yet)."""
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
 
 
 class RunLogError(ValueError):

@@ -3,6 +3,7 @@ NetFileError, and a save that fails half-way never costs the previous file."""
 
 import io
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -133,7 +134,7 @@ EDITS = {
     "infinite bias": (_edited(b2=np.array([0, np.inf, 0], np.float32)), "'b2' contains NaN"),
     "NaN velocity": (_edited(vW0=_nan((6, 5))), "'vW0' contains NaN"),
     "mis-shaped velocity": (_edited(vb1=np.ones(3, np.float32)), "'vb1' has shape"),
-    "format version 2": (_edited(format_version=np.array(2)), "format version 2"),
+    "format version 99": (_edited(format_version=np.array(99)), "format version 99"),
     "format version as text": (_edited(format_version=np.array("1")), "'format_version'"),
     "three classes expected, two given": (_edited(classes=np.array(["x", "y"])), "3 labels"),
     "classes as numbers": (_edited(classes=np.arange(3)), "'classes'"),
@@ -276,7 +277,7 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch, where, 
               "replace": (netfile.os, "replace")}[where]
     monkeypatch.setattr(*target, failure)
     with pytest.raises((Crash, KeyboardInterrupt)):
-        netfile.save(path, _netfile(seed=2, epochs_trained=4))
+        netfile.save(path, _netfile(seed=2, epochs_trained=4), overwrite=True)
     monkeypatch.undo()
     assert path.read_bytes() == before
     _assert_same(old, netfile.load(path))
@@ -294,45 +295,532 @@ def test_save_replaces_an_existing_file_whole(tmp_path):
     path = tmp_path / "net.npz"
     netfile.save(path, _netfile(sizes=(784, 100, 10), classes=list("0123456789")))
     new = _netfile(sizes=(784, 10), classes=list("0123456789"), epochs_trained=1)
-    netfile.save(path, new)
+    netfile.save(path, new, overwrite=True)
     _assert_same(new, netfile.load(path))
     assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
 
 
 # --- fuzzing -----------------------------------------------------------------------------------
+# Real saved network files, damaged every way a disk, a download or a careless tool damages
+# them: whatever loads must be exactly what was saved, anything else one NetFileError line.
+# benchmarks/bench_fuzz_netfile.py runs the same idea 100,000 times.
+
+def _same(a: NetFile, b: NetFile) -> bool:
+    """Identical, bit for bit, in everything a file holds."""
+    arrays = lambda nf: nf.net.W + nf.net.b + (nf.optimizer.vW + nf.optimizer.vb  # noqa: E731
+                                               if nf.optimizer else [])
+    return ((a.net.sizes, a.net.hidden, a.net.output, a.dataset, a.classes, a.epochs_trained,
+             a.samples_seen, a.seed, a.settings, a.preparation, a.taught)
+            == (b.net.sizes, b.net.hidden, b.net.output, b.dataset, b.classes, b.epochs_trained,
+                b.samples_seen, b.seed, b.settings, b.preparation, b.taught)
+            and np.float64(a.test_accuracy).tobytes() == np.float64(b.test_accuracy).tobytes()
+            and len(arrays(a)) == len(arrays(b))
+            and all(x.dtype == y.dtype and x.tobytes() == y.tobytes()
+                    for x, y in zip(arrays(a), arrays(b))))
+
+
+def _spans(data: bytes) -> list[tuple[int, int]]:
+    """Where the zip's headers and the .npy headers are: a damaged byte there hurts most."""
+    out = []
+    for sig, size in ((b"PK\x03\x04", 30), (b"PK\x01\x02", 46), (b"PK\x05\x06", 22),
+                      (b"PK\x06\x06", 56), (b"\x93NUMPY", 128)):
+        at = data.find(sig)
+        while at >= 0:
+            out.append((at, min(at + size, len(data))))
+            at = data.find(sig, at + 1)
+    return out
+
+
+def _size_fields(data: bytes) -> list[int]:
+    """Where the zip records each member's sizes (compressed, uncompressed)."""
+    out = []
+    for sig, fields in ((b"PK\x03\x04", (18, 22)), (b"PK\x01\x02", (20, 24))):
+        at = data.find(sig)
+        while at >= 0:
+            out += [at + f for f in fields if at + f + 4 <= len(data)]
+            at = data.find(sig, at + 1)
+    return out
+
 
 @pytest.fixture(scope="module")
 def fuzz_files(tmp_path_factory):
+    """name -> (bytes, the NetFile it loads as): format 2 as saved, deflated, and format 1."""
     folder = tmp_path_factory.mktemp("netfuzz")
-    netfile.save(folder / "stored.npz", _netfile(sizes=(6, 5, 3), classes=list("abc")))
+    nf = _netfile(sizes=(6, 5, 3), classes=["a", "Bb", "北"], seed=4)
+    nf.seed, nf.settings, nf.taught = 11, {"hidden": [5], "lr": 0.5}, 3
+    netfile.save(folder / "stored.npz", nf)
     with np.load(folder / "stored.npz") as z:
         np.savez_compressed(folder / "deflated.npz", **{k: z[k] for k in z.files})
-    return folder
+    _format_1(folder / "format1.npz", _netfile(sizes=(7, 4, 2), classes=["x", "y"]))
+    return {p.stem: (p.read_bytes(), netfile.load(p)) for p in folder.iterdir()}, folder
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.sampled_from(["stored.npz", "deflated.npz"]), st.data())
-def test_fuzz_damaged_files_load_or_raise_netfile_error(fuzz_files, name, draw):
-    data = bytearray((fuzz_files / name).read_bytes())
-    for _ in range(draw.draw(st.integers(1, 3))):
-        pos = draw.draw(st.integers(0, len(data) - 1))
-        op = draw.draw(st.sampled_from(["flip", "cut", "insert"]))
-        if op == "flip":
-            data[pos] ^= draw.draw(st.integers(1, 255))
-        elif op == "cut":
-            del data[max(pos, 1):]
+_POS = st.integers(0, 1 << 20)
+DAMAGE = st.one_of(
+    st.tuples(st.just("flip"), _POS, st.integers(0, 7)),
+    st.tuples(st.just("header byte"), _POS, st.integers(1, 255)),
+    st.tuples(st.just("data byte"), _POS, st.integers(1, 255)),
+    st.tuples(st.just("truncate"), _POS),
+    st.tuples(st.just("insert"), _POS, st.binary(min_size=1, max_size=8)),
+    st.tuples(st.just("size lie"), _POS, st.sampled_from([-8, -1, 1, 8, 1 << 16, 1 << 31])),
+)
+
+
+def _damage(data: bytes, ops) -> bytes:
+    data = bytearray(data)
+    for op, pos, *arg in ops:
+        if not data:
+            break
+        if op == "header byte":
+            start, end = (spans := _spans(bytes(data)) or [(0, len(data))])[pos % len(spans)]
+            at = start + pos % max(end - start, 1)
+            data[at] = (data[at] + arg[0]) % 256
+        elif op == "size lie":
+            fields = _size_fields(bytes(data))
+            if fields:
+                at = fields[pos % len(fields)]
+                old = int.from_bytes(data[at:at + 4], "little")
+                data[at:at + 4] = ((old + arg[0]) % (1 << 32)).to_bytes(4, "little")
         else:
-            data[pos:pos] = draw.draw(st.binary(min_size=1, max_size=4))
-    path = fuzz_files / "fuzzed.npz"
-    path.write_bytes(bytes(data))
+            at = pos % len(data)
+            if op == "flip":
+                data[at] ^= 1 << arg[0]
+            elif op == "data byte":
+                data[at] = (data[at] + arg[0]) % 256
+            elif op == "truncate":
+                del data[max(at, 1):]
+            else:
+                data[at:at] = arg[0]
+    return bytes(data)
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.sampled_from(["stored", "deflated", "format1"]),
+       st.lists(DAMAGE, min_size=1, max_size=3))
+def test_fuzz_a_damaged_file_is_refused_or_loads_unchanged(fuzz_files, name, ops):
+    originals, folder = fuzz_files
+    data, expected = originals[name]
+    path = folder / "fuzzed.npz"
+    path.write_bytes(_damage(data, ops))
     try:
         nf = netfile.load(path)
-    except NetFileError as e:
-        assert str(e).startswith(str(path))
+    except NetFileError as e:  # anything else fails the test: a traceback for the user
+        assert str(e).startswith(f"{path}: ") and "\n" not in str(e)
         return
-    # whatever loads is usable: shapes agree with sizes and every number is finite
-    sizes = nf.net.sizes
-    assert [w.shape for w in nf.net.W] == list(zip(sizes[:-1], sizes[1:]))
-    assert len(nf.classes) == sizes[-1]
-    assert all(np.all(np.isfinite(w)) for w in nf.net.W + nf.net.b)
+    assert _same(nf, expected), "a damaged file loaded as a different network"
+
+
+# --- format 2: what it adds, and format 1 still loading ----------------------------------------
+
+def test_format_2_keeps_seed_settings_preparation_and_taught(tmp_path):
+    nf = _netfile(seed=3, classes=[chr(65 + i) + chr(97 + i) for i in range(26)])
+    nf.seed, nf.settings, nf.taught = 2**63 - 1, {"hidden": [30, 20], "lr": 0.25}, 12
+    netfile.save(tmp_path / "net.npz", nf)
+    back = netfile.load(tmp_path / "net.npz")
+    _assert_same(nf, back)
+    assert (back.seed, back.settings, back.taught) == (2**63 - 1, nf.settings, 12)
+    assert back.preparation == "emnist"  # filled from the dataset when not given
+    with np.load(tmp_path / "net.npz", allow_pickle=False) as z:
+        assert int(z["format_version"]) == 2 and int(z["seed"]) == 2**63 - 1
+        assert len(str(z["checksum"])) == 64 and str(z["preparation"]) == "emnist"
+
+
+def test_a_run_without_seed_stores_minus_one(tmp_path):
+    netfile.save(tmp_path / "net.npz", _netfile(dataset="mnist", preparation="emnist"))
+    back = netfile.load(tmp_path / "net.npz")
+    assert back.seed is None and back.settings == {} and back.taught == 0
+    assert back.preparation == "emnist"  # as given, whatever the dataset
+    with np.load(tmp_path / "net.npz") as z:
+        assert int(z["seed"]) == -1
+
+
+def _format_1(path, nf):
+    """A file as format 1 wrote it: no seed, settings, preparation, taught or checksum."""
+    netfile.save(path, nf)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files
+                  if k not in ("seed", "settings", "preparation", "taught", "checksum")}
+    arrays["format_version"] = np.array(1)
+    path.unlink()
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("dataset, preparation", [
+    ("mnist", "mnist"), ("emnist-letters", "emnist"), ("emnist-mnist", "emnist"),
+    ("fashion", "mnist")])
+def test_format_1_still_loads(tmp_path, dataset, preparation):
+    nf = _netfile(dataset=dataset)
+    _format_1(tmp_path / "old.npz", nf)
+    back = netfile.load(tmp_path / "old.npz")
+    _assert_same(nf, back)
+    assert (back.preparation, back.seed, back.settings, back.taught) == (preparation, None, {}, 0)
+
+
+def test_the_example_network_still_loads():
+    nf = netfile.load(Path(__file__).resolve().parent.parent / "examples"
+                      / "mnist-784-256-64-10.npz")
+    assert nf.net.sizes == [784, 256, 64, 10] and nf.preparation == "mnist"
+
+
+# --- damage that numpy's own reader misses or turns into tracebacks -----------------------------
+
+def _members(path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def _rezip(path, **replace):
+    """Rewrite the archive with some members' bytes replaced; the zip's CRCs are recomputed, so
+    only the reader's own checks can find the damage."""
+    members = _members(path)
+    members.update({f"{k}.npy": v for k, v in replace.items()})
+    path.unlink()
+    with zipfile.ZipFile(path, "w") as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+
+
+def _npy(a, header: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a)
+    data = buf.getvalue()
+    if header is None:
+        return data
+    body = data[10 + int.from_bytes(data[8:10], "little"):]
+    text = header.encode("latin-1")
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + body
+
+
+def _small(path) -> Path:
+    netfile.save(path, _netfile(sizes=(6, 5, 3), classes=list("abc")))
+    return path
+
+
+W0 = np.ones((6, 5), np.float32)
+HEADERS = {
+    # numpy's parser raises tokenize.TokenError or SyntaxError for these
+    "unterminated string": "{'descr': '<f4, 'fortran_order': False, 'shape': (6, 5), }  \n",
+    "unbalanced bracket": "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 5, }   \n",
+    "code instead of a dict": "__import__('os').system('echo pwned')                      \n",
+    # an OverflowError in numpy
+    "shape of 2**64": "{'descr': '<f4', 'fortran_order': False, "
+                      "'shape': (18446744073709551616, 5), }\n",
+    "negative shape": "{'descr': '<f4', 'fortran_order': False, 'shape': (-6, 5), }   \n",
+    "extra key": "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 5), 'x': 1}\n",
+    "missing key": "{'descr': '<f4', 'shape': (6, 5), }                                \n",
+    "repeated key": "{'descr': '<f4', 'descr': '<f4', 'shape': (6, 5), }               \n",
+    "object dtype": "{'descr': '|O', 'fortran_order': False, 'shape': (6, 5), }         \n",
+    "structured dtype": "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6, 5), }\n",
+    "odd dtype": "{'descr': '<f3', 'fortran_order': False, 'shape': (6, 5), }           \n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HEADERS))
+def test_a_malformed_npy_header_is_refused_in_one_line(tmp_path, case):
+    path = _small(tmp_path / "net.npz")
+    _rezip(path, W0=_npy(W0, HEADERS[case]))
+    with pytest.raises(NetFileError) as info:
+        netfile.load(path)
+    assert str(info.value).startswith(f"{path}: ") and "'W0'" in str(info.value)
+    assert not (tmp_path / "pwned").exists()
+
+
+def _data_start(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where a member's bytes begin: after its local header (whose extra field numpy's zip64
+    writing makes longer than the central directory's)."""
+    at = info.header_offset
+    return at + 30 + int.from_bytes(data[at + 26:at + 28], "little") + \
+        int.from_bytes(data[at + 28:at + 30], "little")
+
+
+def _central(data: bytes, filename: str) -> int:
+    """Where a member's central directory entry begins."""
+    at = data.find(b"PK\x01\x02")
+    while not data[at + 46:].startswith(filename.encode()):
+        at = data.find(b"PK\x01\x02", at + 1)
+        assert at >= 0
+    return at
+
+
+def test_a_header_length_off_by_eight_is_refused_not_shifted(tmp_path):
+    """numpy would stop 8 bytes short of the header's end, and the CRC would never be read:
+    W0 came back shifted by 8 values."""
+    path = _small(tmp_path / "net.npz")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("W0.npy")
+    start = _data_start(data, info)
+    assert data[start:start + 6] == b"\x93NUMPY"
+    data[start + 8] -= 8  # the header length, low byte
+    path.write_bytes(bytes(data))
+    with pytest.raises(NetFileError, match="'W0'"):
+        netfile.load(path)
+    _small(tmp_path / "net2.npz")  # the same damage, with a valid CRC
+    _rezip(tmp_path / "net2.npz", W0=bytes(data[start:start + info.file_size]))
+    path = tmp_path / "net2.npz"
+    with pytest.raises(NetFileError, match="'W0'"):
+        netfile.load(path)
+
+
+def test_a_consistent_change_is_caught_by_the_checksum(tmp_path):
+    """A member replaced whole (valid CRC, valid header, right shape): only the checksum can
+    tell."""
+    path = _small(tmp_path / "net.npz")
+    _rezip(path, W0=_npy(W0))
+    with pytest.raises(NetFileError, match="checksum"):
+        netfile.load(path)
+
+
+def test_a_code_point_beyond_unicode_is_refused(tmp_path):
+    """numpy turns U+110000 into a SystemError when the label is read."""
+    path = _small(tmp_path / "net.npz")
+    raw = bytearray(_npy(np.array(list("abc"))))
+    raw[-4:] = (0x110000).to_bytes(4, "little")
+    _rezip(path, classes=bytes(raw))
+    with pytest.raises(NetFileError, match="'classes'"):
+        netfile.load(path)
+
+
+def test_weights_beyond_float32_are_refused_after_the_cast(tmp_path):
+    nf = _netfile(sizes=(6, 5, 3), classes=list("abc"))
+    nf.net.W[0] = nf.net.W[0].astype(np.float64)
+    nf.net.W[0][1, 2] = 3.5e38  # finite as float64, inf as float32
+    with pytest.raises(NetFileError, match="'W0' contains NaN or infinite"):
+        netfile.save(tmp_path / "net.npz", nf)
+    assert list(tmp_path.iterdir()) == [], "a file load would refuse is never written"
+    arrays = _valid()
+    arrays["W0"] = np.full((6, 5), 1e39)
+    np.savez(tmp_path / "f64.npz", **arrays)
+    with pytest.raises(NetFileError, match="'W0' contains NaN or infinite"):
+        netfile.load(tmp_path / "f64.npz")
+
+
+def test_a_member_that_inflates_past_its_shape_is_refused_before_it_is_read(tmp_path):
+    """A small file whose W0 inflates to 120 MB: refused from the sizes it declares."""
+    import tracemalloc
+
+    path = _small(tmp_path / "net.npz")
+    members = _members(path)
+    members["W0.npy"] = _npy(np.zeros((6000, 5000), np.float32))
+    path.unlink()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for k, v in members.items():
+            z.writestr(k, v)
+    assert path.stat().st_size < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(NetFileError, match="'W0' declares 120,000,128 bytes"):
+            netfile.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_member_whose_size_field_lies_is_refused(tmp_path):
+    """The zip says W0 is small, its data says otherwise (or the other way round)."""
+    path = _small(tmp_path / "net.npz")
+    data = bytearray(path.read_bytes())
+    central = _central(data, "W0.npy")
+    for delta in (-8, 8, 1 << 30):
+        damaged = bytearray(data)
+        for field in (20, 24):  # compressed and uncompressed size
+            old = int.from_bytes(damaged[central + field:central + field + 4], "little")
+            damaged[central + field:central + field + 4] = (old + delta).to_bytes(4, "little")
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(NetFileError):
+            netfile.load(path)
+
+
+def test_huge_layer_sizes_are_refused_before_any_array_is_read(tmp_path):
+    arrays = _valid()
+    arrays["sizes"] = np.array([6, 1 << 40, 4, 3])
+    np.savez(tmp_path / "big.npz", **arrays)
+    with pytest.raises(NetFileError, match="'sizes'.*at most"):
+        netfile.load(tmp_path / "big.npz")
+
+
+def test_strange_members_are_refused(tmp_path):
+    path = _small(tmp_path / "net.npz")
+    members = _members(path)
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("extra.npy", members["W0.npy"])
+    with pytest.raises(NetFileError, match="'extra'"):
+        netfile.load(path)
+    path = _small(tmp_path / "twice.npz")
+    with pytest.warns(UserWarning), zipfile.ZipFile(path, "a") as z:  # zipfile warns, allows
+        z.writestr("W0.npy", _npy(W0))
+    with pytest.raises(NetFileError, match="'W0' twice"):
+        netfile.load(path)
+
+
+# --- metadata out of range ---------------------------------------------------------------------
+
+META = {
+    "accuracy 7.5": ({"test_accuracy": 7.5}, "'test_accuracy' is 7.5"),
+    "accuracy -1": ({"test_accuracy": -1.0}, "'test_accuracy' is -1.0"),
+    "accuracy inf": ({"test_accuracy": float("inf")}, "'test_accuracy' is inf"),
+    "label with a newline": ({"classes": ["a", "b\nerror: forged", "c"]}, "'classes'"),
+    "label with an escape": ({"classes": ["a", "\x1b[2J", "c"]}, "'classes'"),
+    "label with a right-to-left override": ({"classes": ["a", "\u202eb", "c"]}, "'classes'"),
+    "empty label": ({"classes": ["a", "", "c"]}, "'classes'"),
+    "long label": ({"classes": ["a", "b" * 65, "c"]}, "'classes'"),
+    "dataset with a newline": ({"dataset": "mnist\nsaved: x"}, "'dataset'"),
+    "negative epochs": ({"epochs_trained": -1}, "'epochs_trained' is -1"),
+    "absurd samples": ({"samples_seen": 2**62}, "'samples_seen'"),
+    "seed below -1": ({"seed": -2}, "'seed' is -2"),
+    "negative taught": ({"taught": -1}, "'taught' is -1"),
+    "unknown preparation": ({"preparation": "fancy"}, "'preparation' is 'fancy'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(META))
+def test_metadata_out_of_range_is_refused_by_load_and_by_save(tmp_path, case):
+    changes, words = META[case]
+    nf = _netfile(sizes=(6, 5, 3), classes=list("abc"))
+    for k, v in changes.items():
+        setattr(nf, k, v)
+    with pytest.raises(NetFileError, match=re.escape(words)):
+        netfile.save(tmp_path / "net.npz", nf)
+    assert list(tmp_path.iterdir()) == []
+    # the same values written by another tool (with a checksum that matches them)
+    arrays = netfile.arrays(_netfile(sizes=(6, 5, 3), classes=list("abc")))
+    for k, v in changes.items():
+        arrays[k] = np.array(v)
+    arrays["checksum"] = np.array(netfile._checksum(arrays))
+    np.savez(tmp_path / "other.npz", **arrays)
+    with pytest.raises(NetFileError, match=re.escape(words)) as info:
+        netfile.load(tmp_path / "other.npz")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("settings, words", [("[1, 2]", "JSON object"), ("{nope", "not JSON")])
+def test_settings_must_be_a_json_object(tmp_path, settings, words):
+    arrays = netfile.arrays(_netfile(sizes=(6, 5, 3), classes=list("abc")))
+    arrays["settings"] = np.array(settings)
+    arrays["checksum"] = np.array(netfile._checksum(arrays))
+    np.savez(tmp_path / "net.npz", **arrays)
+    with pytest.raises(NetFileError, match=words):
+        netfile.load(tmp_path / "net.npz")
+
+
+# --- files that are not files ------------------------------------------------------------------
+
+def _finishes(f, *args, seconds=10):
+    """f(*args) in a thread: its exception (or None), failing the test if it hangs."""
+    import threading
+
+    out = []
+
+    def target():
+        try:
+            f(*args)
+            out.append(None)
+        except Exception as e:  # noqa: BLE001 (handed to the test)
+            out.append(e)
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert out, f"{f.__name__} hung"
+    return out[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "net.npz"
+    os.mkfifo(fifo)
+    error = _finishes(netfile.load, fifo)
+    assert isinstance(error, NetFileError) and "named pipe" in str(error)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_device_is_refused_as_what_it_is():
+    error = _finishes(netfile.load, "/dev/zero")
+    assert isinstance(error, NetFileError) and "character device" in str(error)
+    assert "no such file" not in str(error)
+
+
+def test_a_name_that_is_not_utf8_is_read(tmp_path):
+    path = os.fsencode(tmp_path) + b"/net-\xff.npz"
+    netfile.save(os.fsdecode(path), _netfile())
+    assert netfile.load(os.fsdecode(path)).epochs_trained == 7
+
+
+# --- saving never replaces a file it was not allowed to ---------------------------------------
+
+def test_save_refuses_an_existing_file_without_overwrite(tmp_path):
+    path = tmp_path / "net.npz"
+    path.write_bytes(b"someone else's")
+    with pytest.raises(FileExistsError):
+        netfile.save(path, _netfile())
+    assert path.read_bytes() == b"someone else's"
+    assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
+
+
+def test_save_refuses_a_file_that_appears_while_it_writes(tmp_path, monkeypatch):
+    path = tmp_path / "net.npz"
+    real = np.savez
+
+    def racing(f, **arrays):
+        path.write_bytes(b"appeared meanwhile")
+        real(f, **arrays)
+    monkeypatch.setattr(netfile.np, "savez", racing)
+    with pytest.raises(FileExistsError):
+        netfile.save(path, _netfile())
+    assert path.read_bytes() == b"appeared meanwhile"
+    assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_without_hard_links_the_save_still_never_replaces(tmp_path, monkeypatch, exists):
+    import errno
+
+    def no_links(*args):
+        raise OSError(errno.EPERM, "Operation not permitted")
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "net.npz"
+    if exists:
+        path.write_bytes(b"keep me")
+        with pytest.raises(FileExistsError):
+            netfile.save(path, _netfile())
+        assert path.read_bytes() == b"keep me"
+    else:
+        netfile.save(path, _netfile())
+        assert netfile.load(path).epochs_trained == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]
+
+
+# --- a signal during a save waits for its end ---------------------------------------------------
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_during_a_save_acts_after_it(tmp_path, monkeypatch, signame):
+    import signal
+
+    if not hasattr(signal, signame):
+        pytest.skip(f"no {signame} here")
+    sig = getattr(signal, signame)
+    path = tmp_path / "net.npz"
+    netfile.save(path, _netfile(seed=1, epochs_trained=3))
+    seen = []
+
+    def handler(signum, frame):  # what the program does with the signal, once it may
+        seen.append(path.exists() and netfile.load(path).epochs_trained)
+        raise KeyboardInterrupt
+
+    real = np.savez
+
+    def signalled(f, **arrays):
+        os.kill(os.getpid(), sig)  # arrives in the middle of the save
+        os.kill(os.getpid(), sig)  # and once more: impatience
+        real(f, **arrays)
+    monkeypatch.setattr(netfile.np, "savez", signalled)
+    old = signal.signal(sig, handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            netfile.save(path, _netfile(seed=2, epochs_trained=4), overwrite=True)
+    finally:
+        signal.signal(sig, old)
+    assert seen == [4], "the handler ran once, after the new network was in place"
+    assert [p.name for p in tmp_path.iterdir()] == ["net.npz"], "no temporary file left"
+    assert signal.getsignal(sig) is old

@@ -406,6 +406,15 @@ ARG_CASES = {
     "unknown flag": (["--frobnicate"], "--frobnicate"),
     "--save with --no-save": (["--no-save"], "contradict"),
     "no threads": (["--threads", "0"], "--threads"),
+    # numpy refuses negative seeds with a traceback; an int64 holds the stored seed
+    "negative seed": (["--seed", "-1"], "--seed -1: must be an integer from 0"),
+    "seed past int64": (["--seed", str(2**63)], "--seed"),
+    # a 5.7 TiB allocation; a ctypes overflow (and an empty log left behind)
+    "a billion hidden units": (["--hidden", "1000000000"], "--hidden 1000000000: must be"),
+    "threads past C's int": (["--threads", str(10**20)], "--threads"),
+    "too many weights": (["--hidden", "60000", "60000"], "weights and biases"),
+    "too many layers": (["--hidden", *["4"] * 64], "hidden layers"),
+    "epochs past a billion": (["--epochs", "2000000000"], "--epochs"),
     "--record naming a folder": (["--record", "clips/"], "folder"),
 }
 
@@ -534,20 +543,32 @@ def test_a_recording_that_cannot_be_written_costs_only_the_recording(toy, tmp_pa
     assert netfile.load(save).epochs_trained == 1 and not (tmp_path / "run.gif").exists()
 
 
-def test_ctrl_c_saves_and_exits_cleanly(toy, tmp_path):
+def _default_signals():
+    """A shell that started pytest in the background ignores SIGINT (nohup: SIGHUP); the
+    trainer must see them as a user's terminal sends them."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+STOPS = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)",
+         "SIGHUP": "hung up (SIGHUP)"}
+
+
+@pytest.mark.parametrize("signame", sorted(STOPS))
+def test_a_signal_while_training_stops_saves_and_exits_cleanly(toy, tmp_path, signame):
+    """Ctrl+C, kill and a closed terminal: stop after the batch, test, save, say so."""
     save, log = tmp_path / "net.npz", tmp_path / "run.csv"
     p = subprocess.Popen(
         _argv(["--data-dir", toy, "--hidden", 16, "--epochs", 100000, "--save", save,
                "--log", log]),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT,
-        # a shell that started pytest in the background ignores SIGINT; the child must not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=_default_signals)
     try:
         out = []
         for line in p.stdout:
             out.append(line)
             if line.startswith("epoch 3/"):
-                p.send_signal(signal.SIGINT)
+                p.send_signal(getattr(signal, signame))
                 break
         rest, err = p.communicate(timeout=60)
     finally:
@@ -556,7 +577,8 @@ def test_ctrl_c_saves_and_exits_cleanly(toy, tmp_path):
     stdout = "".join(out) + rest
     assert p.returncode == 0, err
     assert "Traceback" not in err and err.strip() == ""
-    assert "interrupted" in stdout and f"saved: {save}" in stdout
+    assert f"{STOPS[signame]}: stopped after the current batch" in stdout
+    assert f"saved: {save}" in stdout
     assert LAST_LINE.fullmatch(stdout.strip().splitlines()[-1])
     nf = netfile.load(save)
     # the signal came after epoch 3 was printed, possibly before it was counted
@@ -614,3 +636,189 @@ def test_runs_started_in_the_same_second_get_their_own_files(tmp_path, monkeypat
     assert first[1] != second[1] and first[0] != second[0]
     assert first[1].exists() and second[1].exists()  # the logs' names are taken at once
     assert [p.stem for p in second[:2]] == ["mnist-784-200-10-20261125-101500-2"] * 2
+
+
+# A launcher that runs the trainer with signals sent to it in the middle of its save: np.savez,
+# which the save calls once the temporary file is open, sends them and then takes its time.
+SIGNALLED_SAVE = """
+import os, signal, sys, time
+sys.path.insert(0, {root!r})
+import mlp_sigmoid_emnist
+from basicnet import netfile
+real = netfile.np.savez
+def signalled(f, **arrays):
+    for name in {signals!r}:
+        os.kill(os.getpid(), getattr(signal, name))
+        time.sleep(0.05)
+    time.sleep(0.2)
+    real(f, **arrays)
+netfile.np.savez = signalled
+sys.argv = {argv!r}
+sys.exit(mlp_sigmoid_emnist.cli())
+"""
+
+
+@pytest.mark.parametrize("signals", [["SIGINT"], ["SIGTERM"], ["SIGHUP"], ["SIGINT", "SIGINT"],
+                                     ["SIGTERM", "SIGINT", "SIGHUP"]], ids="+".join)
+@pytest.mark.parametrize("previous", [False, True], ids=["new", "over-previous"])
+def test_a_signal_during_the_save_never_costs_the_network(toy, trained, tmp_path, signals,
+                                                          previous):
+    """The save finishes, then the run ends as promised: exit 0, saved, accuracy line; the
+    previous network or the new one is there and loads, and no temporary file is left."""
+    save = tmp_path / "net.npz"
+    args = ["--data-dir", toy, "--epochs", 1, "--save", save, "--log", tmp_path / "run.csv"]
+    if previous:  # continue a network in place: the file being replaced is a network too
+        save.write_bytes(trained.read_bytes())
+        args = [save, *args, "--overwrite"]
+    else:
+        args += ["--hidden", 16]
+    argv = _argv(args)
+    code = SIGNALLED_SAVE.format(root=str(ROOT), signals=signals, argv=argv[1:])
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV,
+                       timeout=120, cwd=ROOT, preexec_fn=_default_signals)
+    _ok(r)
+    assert f"saved: {save}" in r.stdout
+    nf = netfile.load(save)
+    assert nf.epochs_trained == (3 if previous else 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz", "run.csv"]
+
+
+def test_a_save_target_that_appears_during_training_is_never_replaced(toy, tmp_path, in_process,
+                                                                      monkeypatch):
+    import mlp_sigmoid_emnist
+
+    save = tmp_path / "net.npz"
+    real_train = mlp_sigmoid_emnist.train
+
+    def someone_else_saves(*args, **kw):
+        for i, event in enumerate(real_train(*args, **kw)):
+            if i == 1:
+                save.write_bytes(b"another run's network")
+            yield event
+    monkeypatch.setattr(mlp_sigmoid_emnist, "train", someone_else_saves)
+    r = in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save", save,
+                   "--log", tmp_path / "run.csv")
+    _ok(r)
+    other = tmp_path / "net-2.npz"
+    assert f"note: {save} appeared during training; saved the network to {other} instead" \
+        in r.stdout
+    assert save.read_bytes() == b"another run's network"
+    assert netfile.load(other).epochs_trained == 1
+
+
+def test_the_file_keeps_the_runs_seed_settings_and_preparation(toy, trained):
+    nf = netfile.load(trained)
+    assert nf.seed == 3 and nf.preparation == "mnist" and nf.taught == 0
+    assert nf.settings["hidden"] == [16] and nf.settings["epochs"] == 2
+    assert nf.settings["lr"] == 0.25
+
+
+# --- output trouble never costs the network -------------------------------------------------
+
+def _close_fds(*fds):
+    def child():
+        _default_signals()
+        for fd in fds:
+            os.close(fd)
+    return child
+
+
+@pytest.mark.parametrize("how", ["closed pipe", "no stdout", "no stdout nor stderr"])
+def test_output_that_goes_nowhere_costs_nothing(toy, tmp_path, how):
+    save = tmp_path / "net.npz"
+    argv = _argv(["--data-dir", toy, "--hidden", 8, "--epochs", 2, "--save", save,
+                  "--log", tmp_path / "run.csv"])
+    if how == "closed pipe":  # `... | head -0`: the reader is gone before the first line
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                             cwd=ROOT, text=True)
+        p.stdout.close()
+        err = p.stderr.read()
+        p.wait(timeout=120)
+    else:
+        fds = (1,) if how == "no stdout" else (1, 2)
+        p = subprocess.run(argv, stderr=subprocess.PIPE, env=ENV, cwd=ROOT, text=True,
+                           timeout=120, preexec_fn=_close_fds(*fds))
+        err = p.stderr
+    assert p.returncode == 0, err
+    assert err == "" or how == "no stdout nor stderr"
+    assert netfile.load(save).epochs_trained == 2
+
+
+def test_stdout_on_a_full_disk_saves_and_then_says_so(toy, tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    save = tmp_path / "net.npz"
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(_argv(["--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save",
+                                  save, "--log", tmp_path / "run.csv"]),
+                           stdout=full, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT,
+                           timeout=120)
+    assert _error(r) == "error: could not write the output: No space left on device"
+    assert netfile.load(save).epochs_trained == 1
+
+
+# --- a failed run leaves nothing it made ----------------------------------------------------
+
+def test_a_failed_run_leaves_no_folder_it_made(toy, tmp_path, in_process):
+    (tmp_path / "plain-file").write_text("x")
+    r = in_process("--data-dir", toy, "--save", tmp_path / "new" / "deeper" / "net.npz",
+                   "--log", tmp_path / "plain-file" / "run.csv")
+    assert "plain-file" in _error(r)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain-file"]
+
+
+def test_a_run_that_fails_before_training_leaves_no_reserved_log(toy, tmp_path, in_process,
+                                                                  monkeypatch):
+    import mlp_sigmoid_emnist
+
+    monkeypatch.setattr(mlp_sigmoid_emnist, "NETWORKS_DIR", tmp_path / "networks")
+    monkeypatch.setattr(mlp_sigmoid_emnist, "LOGS_DIR", tmp_path / "logs")
+
+    def no_blas(*args, **kw):
+        raise OSError(12, "Cannot allocate memory")
+    monkeypatch.setattr(mlp_sigmoid_emnist, "threadpool_limits", no_blas)
+    _error(in_process("--data-dir", toy, "--hidden", 8))
+    assert list(tmp_path.iterdir()) == []
+
+
+class _FullDisk:
+    """A log file whose disk fills up after `rows` lines."""
+
+    def __init__(self, f, rows):
+        self.f, self.rows = f, rows
+
+    def write(self, text):
+        if self.rows <= 0:
+            raise OSError(28, "No space left on device")
+        self.rows -= text.count("\n")
+        return self.f.write(text)
+
+    def flush(self):
+        return self.f.flush()
+
+    def close(self):
+        return self.f.close()
+
+
+@pytest.mark.parametrize("rows", [0, 2], ids=["at-the-header", "at-epoch-2"])
+def test_a_full_disk_while_logging_names_the_log_and_keeps_the_network(toy, tmp_path,
+                                                                       in_process, monkeypatch,
+                                                                       rows):
+    from basicnet import runlog
+
+    real_open = open
+
+    def full_open(path, *args, **kw):
+        f = real_open(path, *args, **kw)
+        return _FullDisk(f, rows) if str(path).endswith("run.csv") else f
+    monkeypatch.setattr(runlog, "open", full_open, raising=False)
+    save, log = tmp_path / "net.npz", tmp_path / "run.csv"
+    r = in_process("--data-dir", toy, "--hidden", 8, "--epochs", 3, "--save", save, "--log", log)
+    line = _error(r)
+    assert f"could not write the log {log}" in line and "No space left on device" in line
+    if rows == 0:  # before training: nothing made, nothing lost
+        assert list(tmp_path.iterdir()) == []
+    else:  # epoch 1 is logged, epoch 2 is not: training stops and the network is kept
+        assert f"saved the network to {save}" in line
+        assert netfile.load(save).epochs_trained == 2
+        assert len(_rows(log)) == 1

@@ -24,11 +24,11 @@ class Recorder:
     more each time the run's length doubles."""
 
     def __init__(self, path, every: int, width: int = 600, max_frames: int = 40,
-                 frame_ms: int = 150):
+                 frame_ms: int = 150, overwrite: bool = False):
         from PIL import Image  # only a recording run needs Pillow
 
         self._Image = Image
-        self.path = Path(path)
+        self.path, self.overwrite = Path(path), overwrite
         self.width, self.max_frames, self.every, self.frame_ms = width, max_frames, every, frame_ms
         self.frames: list = []
         self.last = -math.inf
@@ -72,7 +72,7 @@ class Recorder:
             return None
         durations = [self.frame_ms] * len(self.frames)
         durations[-1] = 2000  # linger on the final state before looping
-        with atomic_write(self.path) as f:
+        with atomic_write(self.path, overwrite=self.overwrite) as f:
             self.frames[0].save(f, format="GIF", save_all=True, append_images=self.frames[1:],
                                 duration=durations, loop=0, disposal=1)
         return self.path

@@ -81,7 +81,8 @@ class TrainerWindow:
 
     def __init__(self, net, data, title: str = "", draw_l1: bool = True, record=None,
                  on_save=None, visible: bool = True, size=SIZE, epochs: int | None = None,
-                 epochs_before: int = 0, rng: np.random.Generator | None = None):
+                 epochs_before: int = 0, rng: np.random.Generator | None = None,
+                 overwrite: bool = False):
         self.net, self.data, self.title = net, data, title
         self.on_save, self.visible = on_save, visible
         self.state = RunState()
@@ -97,7 +98,7 @@ class TrainerWindow:
                            accuracy=AccuracyChart(self.history, LIVE_ACCURACY_SAMPLES))
         # ~30 frames over the first epoch, fewer per epoch later (see Recorder)
         every = max(64, len(data.train_labels) // 30)
-        self.recorder = Recorder(record, every) if record else None
+        self.recorder = Recorder(record, every, overwrite=overwrite) if record else None
         self.surface = self._open(size) if visible else None
         if self.surface is None:
             pygame.font.init()
