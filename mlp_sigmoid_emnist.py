@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from basicnet import datasets, netfile
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
-from basicnet.constants import default_preparation
+from basicnet.constants import IMAGE_SIDE, N_INPUTS, default_preparation
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -32,7 +32,6 @@ from basicnet.training import Diverged, EpochDone, Hyper, evaluate, train
 
 ROOT = Path(__file__).resolve().parent
 NETWORKS_DIR = ROOT / "networks"
-LOGS_DIR = ROOT / "logs"
 
 
 @dataclass
@@ -56,6 +55,7 @@ class Config(Hyper):
     no_save: bool = False
     overwrite: bool = False
     log: str | None = None
+    no_log: bool = False
     no_download: bool = False
     download_only: bool = False
 
@@ -95,7 +95,7 @@ LIMITS = {
     "lr": Interval(float, 0, math.inf, "neither"),
     "momentum": Interval(float, 0, 1, "left"),
     "weight_decay": Interval(float, 0, math.inf, "left"),
-    "augment": Interval(int, 0, datasets.IMAGE_SIDE - 1),
+    "augment": Interval(int, 0, IMAGE_SIDE - 1),
     "seed": Interval(int, 0, 2**63 - 1),
     "threads": Interval(int, 1, 1024),
 }
@@ -155,7 +155,10 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--save", metavar="PATH", help="where to save (default: networks/<run>.npz)")
     p.add_argument("--no-save", action="store_true", help="do not save the network")
     p.add_argument("--overwrite", action="store_true", help="allow --save to replace a file")
-    p.add_argument("--log", metavar="PATH", help="CSV log path (default: logs/<run>.csv)")
+    p.add_argument("--log", metavar="PATH",
+                   help="CSV log path (default: beside the saved network, under its name "
+                        "with .csv; none with --no-save)")
+    p.add_argument("--no-log", action="store_true", help="write no CSV log")
     a = p.parse_args(argv)
     cfg = Config(**{k: v for k, v in vars(a).items()})
     for name, allowed in LIMITS.items():
@@ -167,7 +170,7 @@ def parse_args(argv=None) -> Config:
     if len(cfg.hidden) > netfile.MAX_LAYERS - 1:
         p.error(f"--hidden: at most {netfile.MAX_LAYERS - 1} hidden layers")
     # the dataset's class count is not known yet: one output is the least it can be
-    count = netfile.parameter_count([datasets.N_INPUTS, *cfg.hidden, 1])
+    count = netfile.parameter_count([N_INPUTS, *cfg.hidden, 1])
     if not cfg.network and count > netfile.MAX_PARAMETERS:
         p.error(f"--hidden {' '.join(map(str, cfg.hidden))}: {count:,} weights and biases or "
                 f"more; at most {netfile.MAX_PARAMETERS:,} are allowed")
@@ -176,6 +179,8 @@ def parse_args(argv=None) -> Config:
             p.error(f"{flag} {path} names a folder; give a file path")
     if cfg.save and cfg.no_save:
         p.error("--save and --no-save contradict each other")
+    if cfg.log and cfg.no_log:
+        p.error("--log and --no-log contradict each other")
     if cfg.no_download and cfg.download_only:
         p.error("--no-download and --download-only contradict each other")
     if cfg.record and not cfg.record.lower().endswith(".gif"):
@@ -228,17 +233,51 @@ def prepare_network(cfg: Config) -> netfile.NetFile | None:
     """The network given on the command line, or None when a new one is to be made (which
     needs the dataset's class count first)."""
     if cfg.network:
+        refuse_picture(cfg.network)
         nf = netfile.load(cfg.network)
         sizes = nf.net.sizes
         accuracy = ("not tested" if math.isnan(nf.test_accuracy)
                     else f"test accuracy {100 * nf.test_accuracy:.2f}%")
-        say(f"continuing {cfg.network}: {nf.epochs_trained} epochs trained, {accuracy}")
+        doing = "testing" if cfg.evaluate else "continuing"
+        say(f"{doing} {cfg.network}: {plural(nf.epochs_trained, 'epoch')} trained, {accuracy}")
         if cfg.hidden != Config().hidden and cfg.hidden != sizes[1:-1]:
             say(f"note: {cfg.network} has layers {sizes}; ignoring --hidden {cfg.hidden}")
         return nf
     if cfg.evaluate:
         raise UsageError("--evaluate needs a network file to test")
     return None
+
+
+def check_fit(net: Network, dataset: str, n_classes: int) -> None:
+    """A network must read 28×28 pixels and have one output per class of the dataset."""
+    if net.sizes[0] != N_INPUTS or net.sizes[-1] != n_classes:
+        raise UsageError(f"network {net.sizes_text} does not fit {dataset}: it needs "
+                         f"{N_INPUTS} inputs and {n_classes} outputs")
+
+
+def plural(n: int, word: str) -> str:
+    """'1 epoch', '2 epochs'."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# The first bytes of the picture formats people have: a picture dropped on the trainer by
+# mistake is named as one, not reported as a damaged network.
+PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+
+
+def refuse_picture(path: str) -> None:
+    """A picture given where a network belongs: say what the trainer expects instead."""
+    try:
+        if not os.path.isfile(path):  # missing, a folder, a FIFO: netfile.load says which
+            return
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return
+    if head.startswith(PICTURE_MAGIC):
+        raise UsageError(f"{path} is a picture; the trainer takes a network file (.npz) to "
+                         f"train further. To have a network read a picture, give it to "
+                         f"number_identifier_mnist.py")
 
 
 def run_settings(cfg: Config) -> dict:
@@ -278,10 +317,13 @@ def _main(cfg: Config, made: list) -> int:
     rng = np.random.default_rng(cfg.seed)
     nf = prepare_network(cfg)
     name = cfg.dataset or (nf.dataset if nf else None)
+    if nf is not None and name in datasets.CATALOGUE and cfg.data_dir is None:
+        # the catalogue knows the shape of its datasets: refuse before a download starts
+        check_fit(nf.net, name, datasets.CATALOGUE[name].n_classes)
     data = datasets.load(name, cfg.data_dir, not cfg.no_download, say)
     name = data.name
     if nf is None:
-        sizes = [datasets.N_INPUTS, *cfg.hidden, data.n_classes]
+        sizes = [N_INPUTS, *cfg.hidden, data.n_classes]
         count = netfile.parameter_count(sizes)
         if count > netfile.MAX_PARAMETERS:
             raise UsageError(f"--hidden {' '.join(map(str, cfg.hidden))}: a "
@@ -296,9 +338,7 @@ def _main(cfg: Config, made: list) -> int:
         raise UsageError(f"the {name} {which} files hold no images; nothing to "
                          f"{'test' if which == 'test' else 'train'} on")
     net = nf.net
-    if net.sizes[0] != datasets.N_INPUTS or net.sizes[-1] != data.n_classes:
-        raise UsageError(f"network {net.sizes} does not fit {name}: it needs "
-                         f"{datasets.N_INPUTS} inputs and {data.n_classes} outputs")
+    check_fit(net, name, data.n_classes)
     say(f"network {net.sizes_text} ({net.hidden} hidden, {net.output} output, "
         f"{net.cost_name} cost), {name}: {len(data.train_labels)} training and "
         f"{len(data.test_labels)} test images")
@@ -322,7 +362,10 @@ def _main(cfg: Config, made: list) -> int:
         write_recording(window, record)
         say(result.line())  # saved and said at once: nothing waits on the window below
         if window is not None and window.finished and not cfg.close_when_done:
-            window.hold()  # the finished curves stay on screen until the window is closed
+            # the finished curves stay on screen until the window is closed; Ctrl+C or a
+            # signal closes it like Esc does (the network is saved already)
+            with StopRequest(on_request=window.request_stop):
+                window.hold()
     finally:
         write_recording(window, record)
         if window is not None:
@@ -331,8 +374,10 @@ def _main(cfg: Config, made: list) -> int:
 
 
 def output_paths(cfg: Config, run: str, made: list | None = None):
-    """Where the network, the log and the recording go: checked before any training, so that
-    no run ends unable to save, or replaces a file it was not told to, or one of its inputs."""
+    """Where the network, its log and the recording go: checked before any training, so that
+    no run ends unable to save, or replaces a file it was not told to, or one of its inputs.
+    The log goes next to the network it belongs to, under the same name (.csv); a run that
+    keeps no network keeps no log unless --log names one."""
     save_path = None
     if cfg.save:
         save_path = Path(cfg.save)
@@ -340,8 +385,15 @@ def output_paths(cfg: Config, run: str, made: list | None = None):
     elif not cfg.no_save:
         save_path = unique_path(NETWORKS_DIR / f"{run}.npz")
         check_writable(save_path, False, made=made)
-    log_path = Path(cfg.log) if cfg.log else unique_path(LOGS_DIR / f"{run}.csv")
-    check_writable(log_path, cfg.overwrite, "--log", made)
+    log_path = None
+    if cfg.log:
+        log_path = Path(cfg.log)
+        check_writable(log_path, cfg.overwrite, "--log", made)
+    elif save_path is not None and not cfg.no_log:
+        log_path = save_path.with_suffix(".csv")
+        if log_path.exists() and not (cfg.overwrite and cfg.save):
+            log_path = unique_path(log_path)
+        check_writable(log_path, True, "--log", made)
     record = Path(cfg.record) if cfg.record else None
     if record is not None:
         check_writable(record, cfg.overwrite, "--record", made)
@@ -354,11 +406,13 @@ def output_paths(cfg: Config, run: str, made: list | None = None):
             # --save over the network being trained, with --overwrite, is saving it in place
             if path == other_path and (flag, other) != ("--save", "the network being trained"):
                 raise UsageError(f"{flag} and {other} both name {path}; one would be lost")
-    if not cfg.log:  # checks passed: take the run's name, and name its network after it
+    if log_path is not None and not cfg.log:
+        # checks passed: take the name now, so that two runs started in the same second
+        # cannot both pick it; an automatic network is named after its log
         log_path = unique_path(log_path, reserve=True)
         if made is not None:
             made.append(log_path)
-        if save_path is not None and not cfg.save:
+        if not cfg.save:
             save_path = unique_path(NETWORKS_DIR / f"{log_path.stem}.npz")
     return save_path, log_path, record
 
@@ -380,10 +434,10 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     last = event = None
     samples_before = nf.samples_seen
     # the window's pause loop ends when a signal asks to stop, as when the window is closed
-    stop = StopRequest(on_request=(lambda: setattr(window, "stopped", True)) if window else None)
+    stop = StopRequest(on_request=window.request_stop if window else None)
     with stop:
-        log = open_log(log_path)
-        bars = progress(events, cfg.epochs)
+        log = open_log(log_path) if log_path is not None else None
+        bars = progress(events, cfg.epochs, nf.epochs_trained)
         log_failed = None
         try:
             for event in bars:
@@ -392,7 +446,8 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
                     nf.epochs_trained, nf.samples_seen = event.epochs_trained, event.samples_seen
                     nf.test_accuracy = event.test.accuracy
                     try:
-                        log.write(event)
+                        if log is not None:
+                            log.write(event)
                     except OSError as e:  # a full disk: keep the network, stop here
                         log_failed = e
                         break
@@ -407,13 +462,13 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
             raise UsageError(str(e)) from None
         finally:
             bars.close()
-            log_closed = close_log(log)
+            log_closed = close_log(log) if log is not None else None
         log_failed = log_failed or log_closed
         if stop.requested:
             say(f"\n{stop.words()}: stopped after the current batch")
         elif window is not None and window.stopped:
             say("window closed: stopped after the current batch")
-        if log_failed is None:
+        if log_failed is None and log_path is not None:
             say(f"log: {log_path}")
         # the last epoch's figures hold only when training ended on an epoch's end
         result = last.test if last is not None and event is last else \
@@ -534,8 +589,15 @@ def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None,
     return saved
 
 
-def progress(events, epochs: int):
-    """Print one line per epoch, with a progress bar within the epoch when on a terminal."""
+def epoch_name(age: int, epoch: int, epochs: int) -> str:
+    """'epoch 3/7' for a new network; 'epoch 8 (1 of 2)' for one trained further, whose log
+    counts epochs over its whole life."""
+    return f"epoch {epoch}/{epochs}" if age == epoch else f"epoch {age} ({epoch} of {epochs})"
+
+
+def progress(events, epochs: int, before: int | None = None):
+    """Print one line per epoch, with a progress bar within the epoch when on a terminal.
+    `before`: the epochs the network had been trained before this run."""
     from tqdm import tqdm
 
     bar = None
@@ -545,12 +607,13 @@ def progress(events, epochs: int):
                 bar.close()
                 bar = None
             e = event
-            say(f"epoch {e.epoch}/{epochs}  train cost {e.train_cost:.4f}  "
+            say(f"{epoch_name(e.epochs_trained, e.epoch, epochs)}  train cost {e.train_cost:.4f}  "
                 f"test cost {e.test.cost:.4f}  test accuracy {100 * e.test.accuracy:.2f}%  "
                 f"{e.seconds:.2f} s  {e.samples_per_s:,.0f} samples/s")
         else:
             if bar is None:  # on stderr, whose troubles must not stop training
-                bar = tqdm(total=event.n_batches, desc=f"epoch {event.epoch}/{epochs}",
+                age = event.epoch + (before if before is not None else 0)
+                bar = tqdm(total=event.n_batches, desc=epoch_name(age, event.epoch, epochs),
                            unit="batch", leave=False, disable=None, mininterval=0.2,
                            file=ProgressStream())
             bar.update(1)

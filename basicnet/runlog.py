@@ -176,7 +176,10 @@ def _read_csv(name: str, text: str) -> Run:
 
 # --- terminal output -----------------------------------------------------------------------
 
-_EPOCH_LINE = re.compile(r"\bepoch\s+(\d+)\s*/\s*(\d+)\b(.*)")
+# 'epoch 3/10 ...' (a new network: epochs count from 1) or 'epoch 8 (1 of 2) ...' (a network
+# trained further: the first number is its age, the bracket counts this run's epochs)
+_EPOCH_LINE = re.compile(r"\bepoch\s+(\d+)(?:\s*/\s*\d+\b|\s+\(\d+\s+of\s+\d+\))(.*)")
+_AGE_GIVEN = re.compile(r"\bepoch\s+\d+\s+\(")
 _NUMBER = r"([-+]?(?:\d[\d,]*\.?\d*(?:e[-+]?\d+)?|nan|inf))"
 _FIELDS = {
     "train_cost": re.compile(r"train cost\s+" + _NUMBER, re.I),
@@ -194,7 +197,8 @@ def _number(text: str) -> float:
 
 def _read_terminal(name: str, text: str) -> Run:
     epochs, n_trains, values = [], [], {k: [] for k in _FIELDS}
-    offset = last = 0       # epochs of earlier runs in this file; the previous epoch number
+    # epochs of earlier runs in this file; the previous line's epoch as printed, and as counted
+    offset = last = last_absolute = 0
     n_train, cost_name, description = None, None, None
     # tqdm redraws its bar with carriage returns: splitlines() cuts there too.
     for line in text.splitlines():
@@ -205,13 +209,17 @@ def _read_terminal(name: str, text: str) -> Run:
             n_train, description = int(n), f"{sizes}, {hidden}, {cost_name} cost, {dataset}"
             continue
         m = _EPOCH_LINE.search(line)
-        if not m or ("cost" not in m.group(3) and "accuracy" not in m.group(3)):
+        if not m or ("cost" not in m.group(2) and "accuracy" not in m.group(2)):
             continue
-        epoch, rest = int(m.group(1)), m.group(3)
-        if epoch <= last:       # a new run appended to the file: it continues the network
-            offset += last
-        last = epoch
-        epochs.append(offset + epoch)
+        epoch, rest = int(m.group(1)), m.group(2)
+        if _AGE_GIVEN.search(line):  # the network's own count: no offset needed
+            absolute, last = epoch, math.inf
+        else:
+            if epoch <= last:  # a new run appended to the file: it continues the network
+                offset = last_absolute
+            absolute, last = offset + epoch, epoch
+        last_absolute = absolute
+        epochs.append(absolute)
         n_trains.append(n_train)
         for key, pattern in _FIELDS.items():
             found = pattern.search(rest)

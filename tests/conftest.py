@@ -32,9 +32,10 @@ def mnist_dir() -> Path:
     """The real MNIST. In CI it must be there: a missing dataset fails instead of skipping."""
     folder = _mnist_dir()
     if folder is None:
+        where = "datasets/mnist/ (python mlp_sigmoid_emnist.py --download-only puts it there)"
         if os.environ.get("CI"):
-            pytest.fail("the real MNIST is missing (expected in ../shared/datasets/mnist)")
-        pytest.skip("the real MNIST is not available")
+            pytest.fail(f"the real MNIST is missing: expected in {where}")
+        pytest.skip(f"the real MNIST is not in {where}")
     return folder
 
 

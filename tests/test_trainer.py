@@ -595,7 +595,6 @@ def test_autosave_never_replaces_an_earlier_network(toy, tmp_path, monkeypatch, 
     import mlp_sigmoid_emnist
 
     monkeypatch.setattr(mlp_sigmoid_emnist, "NETWORKS_DIR", tmp_path / "networks")
-    monkeypatch.setattr(mlp_sigmoid_emnist, "LOGS_DIR", tmp_path / "logs")
     monkeypatch.setattr(mlp_sigmoid_emnist.time, "strftime", lambda fmt: "20260101-000000")
     first = tmp_path / "networks" / "mnist-784-16-10-20260101-000000.npz"
     _ok(in_process("--data-dir", toy, "--hidden", 16, "--epochs", 1, "--seed", 1))
@@ -606,7 +605,8 @@ def test_autosave_never_replaces_an_earlier_network(toy, tmp_path, monkeypatch, 
     assert f"saved: {second}" in r.stdout
     assert _digest(first) == before
     assert (netfile.load(first).epochs_trained, netfile.load(second).epochs_trained) == (1, 2)
-    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == \
+    # each network's log beside it, under its name
+    assert sorted(p.name for p in (tmp_path / "networks").glob("*.csv")) == \
         ["mnist-784-16-10-20260101-000000-2.csv", "mnist-784-16-10-20260101-000000.csv"]
 
 
@@ -629,7 +629,6 @@ def test_runs_started_in_the_same_second_get_their_own_files(tmp_path, monkeypat
     import mlp_sigmoid_emnist as t
 
     monkeypatch.setattr(t, "NETWORKS_DIR", tmp_path / "networks")
-    monkeypatch.setattr(t, "LOGS_DIR", tmp_path / "logs")
     cfg = t.parse_args([])
     first = t.output_paths(cfg, "mnist-784-200-10-20261125-101500")
     second = t.output_paths(cfg, "mnist-784-200-10-20261125-101500")
@@ -772,7 +771,6 @@ def test_a_run_that_fails_before_training_leaves_no_reserved_log(toy, tmp_path, 
     import mlp_sigmoid_emnist
 
     monkeypatch.setattr(mlp_sigmoid_emnist, "NETWORKS_DIR", tmp_path / "networks")
-    monkeypatch.setattr(mlp_sigmoid_emnist, "LOGS_DIR", tmp_path / "logs")
 
     def no_blas(*args, **kw):
         raise OSError(12, "Cannot allocate memory")
@@ -822,3 +820,53 @@ def test_a_full_disk_while_logging_names_the_log_and_keeps_the_network(toy, tmp_
         assert f"saved the network to {save}" in line
         assert netfile.load(save).epochs_trained == 2
         assert len(_rows(log)) == 1
+
+
+# --- the first ten minutes (issue 12) ----------------------------------------------------------
+
+def test_a_picture_given_to_the_trainer_says_what_it_expects(tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "seven.png"
+    Image.new("L", (40, 40), 255).save(picture)
+    line = _error(trainer(picture))
+    assert "is a picture" in line and "(.npz)" in line and "number_identifier_mnist.py" in line
+
+
+def test_a_network_that_cannot_fit_is_refused_before_any_download(tmp_path, monkeypatch,
+                                                                    capsys):
+    """A 10-output network with --dataset emnist-letters: the catalogue knows the letters have
+    26 classes, so nothing is fetched (a 536 MB download would start otherwise)."""
+    def no_download(*args, **kwargs):
+        raise AssertionError("a download started")
+
+    monkeypatch.setattr(datasets.dl, "fetch", no_download)
+    net = _network(tmp_path / "digits.npz")
+    monkeypatch.setattr(sys, "argv", ["mlp_sigmoid_emnist.py", str(net), "--evaluate",
+                                      "--dataset", "emnist-letters", "--headless"])
+    import mlp_sigmoid_emnist
+
+    assert mlp_sigmoid_emnist.cli() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not fit emnist-letters" in err[0] and "26 outputs" in err[0]
+
+
+def test_the_log_lies_beside_its_network_and_no_log_means_none(toy, tmp_path, in_process):
+    r = in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save", tmp_path / "a.npz")
+    _ok(r)
+    assert (tmp_path / "a.csv").is_file() and f"log: {tmp_path / 'a.csv'}" in r.stdout
+    _ok(in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save",
+                   tmp_path / "b.npz", "--no-log"))
+    _ok(in_process("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--no-save"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.npz", "b.npz"]
+
+
+def test_a_continued_network_counts_its_own_epochs_and_this_runs(toy, trained, tmp_path):
+    r = trainer(trained, "--data-dir", toy, "--epochs", 1, "--save", tmp_path / "more.npz")
+    _ok(r)
+    assert "continuing" in r.stdout and "2 epochs trained" in r.stdout
+    assert "epoch 3 (1 of 1)" in r.stdout
+    one = trainer(tmp_path / "more.npz", "--data-dir", toy, "--evaluate")
+    _ok(one)
+    assert f"testing {tmp_path / 'more.npz'}: 3 epochs trained" in one.stdout
+    assert "continuing" not in one.stdout

@@ -164,6 +164,11 @@ class TrainerWindow:
             pygame.display.quit()
         return path
 
+    def request_stop(self) -> None:
+        """Stop after the current batch (a signal asked, or the window was closed); a pause
+        or the FINISHED screen ends too."""
+        self.state.stopped = True
+
     def message(self, s: str) -> None:
         """Show `s` in the footer for a few seconds."""
         self.state.say(s, time.perf_counter())
