@@ -18,9 +18,9 @@ class ThreadTuner:
     """Chooses how many threads the BLAS library gives the matrix products, by timing batches.
 
     Why measure: more threads help only when the products are big enough to share and the
-    cores are free. On an idle 2-core machine a 784-200-10 batch of 32 trains 17 % faster with
-    two threads than with one; with another program busy on one core it trains 2.5-3x slower
-    with two (they wait for each other at every product), and one thread is unaffected.
+    cores are free. On an idle machine two threads train a small batch faster than one; with
+    another program busy on one core they train it several times slower (they wait for each
+    other at every product), and one thread is unaffected (docs/performance.md has figures).
 
     So: try each choice (1, 2, 4, ... up to `cores`) for `probe` batches, keep the one with the
     least mean batch time, hold it for `hold` batches and try again; the hold doubles each time
@@ -28,7 +28,7 @@ class ThreadTuner:
     disturbed and a changed one is noticed.
     The mean, not the median: on a busy machine most two-thread batches are as fast as ever,
     and one in a few waits a whole time slice (milliseconds) for a thread the system put aside;
-    those few are what make such an epoch 2.5-3x slower.
+    those few are what make such an epoch slow.
     """
 
     def __init__(self, cores: int, probe: int = 48, hold: int = 512):

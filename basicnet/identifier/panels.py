@@ -71,9 +71,8 @@ class CanvasPanel:
                     "midright")
         render.text(s, render.first_that_fits(DROP_HELP, room, 16), (rect.right, y + 11), 16,
                     DIM, "midright")
-        if message:
-            width = s.get_width() - rect.left - 24
-            render.text(s, render.fit_text(message, width, 18), (rect.left, y + 32), 18,
+        if message:  # under the canvas, as wide as it
+            render.text(s, render.fit_text(message, rect.width, 18), (rect.left, y + 32), 18,
                         BAD if message_is_bad else ACCENT, "midleft")
 
 
@@ -142,7 +141,7 @@ class LayersPanel:
             label = render.first_that_fits([f"{name} · {len(a)}", str(len(a))], col.width + 8, 15)
             render.text(s, label, (col.centerx, col.bottom + 4), 15, DIM, "midtop")
         rows, cols, cell, (x, y), col = layout[last]
-        if cols == 1 and cell >= 10:
+        if cols == 1 and cell >= render.text_size("0", 14)[1]:  # a name per row, when it fits
             for i, label in enumerate(self.classes):
                 render.text(s, label, (x + cell + 4, y + i * cell + cell // 2), 14,
                             ACCENT if i == reading.guess else DIM, "midleft")

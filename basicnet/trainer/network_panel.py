@@ -31,7 +31,8 @@ class NetworkPanel:
         n_out = net.sizes[-1]
         hidden = net.sizes[1:-1]
         img_w = max(56, min(168, inner.width // 5, inner.height - 70))
-        labelled = n_out <= 30  # one row per class with its name and a bar
+        # one row per class with its name and a bar, when rows are tall enough for a name
+        labelled = n_out <= 30 and (inner.bottom - inner.top - 22) / n_out >= 14
         out_w = 150 if labelled else 130
         col_w = (inner.width - img_w - out_w) / (len(hidden) + 1)
         top = inner.top + 22
