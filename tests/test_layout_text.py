@@ -10,13 +10,14 @@ import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+from test_trainer_window import toy_data  # noqa: E402
+
 from basicnet import render  # noqa: E402
 from basicnet.identifier import window as iw  # noqa: E402
 from basicnet.netfile import NetFile  # noqa: E402
 from basicnet.network import Network  # noqa: E402
 from basicnet.trainer import window as tw  # noqa: E402
 from basicnet.training import BatchDone  # noqa: E402
-from test_trainer_window import toy_data  # noqa: E402
 
 LETTERS = [chr(65 + k) + chr(97 + k) for k in range(26)]
 MANY = [str(k) for k in range(10)] + [chr(65 + k) for k in range(26)] + \
