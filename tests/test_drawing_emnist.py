@@ -215,3 +215,33 @@ def test_drawing_imports_nothing_but_numpy_and_constants():
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
     assert imported <= {"__future__", "numpy", ".constants", "basicnet.constants"}
+
+
+# --- the letters fixture: a small network trained on EMNIST-style letters --------------------
+
+LETTERS_NET = Path(__file__).parent / "fixtures" / "letters-784-32-26.npz"
+STROKES = {  # capitals as a person draws them on the canvas, in unit coordinates
+    "Ll": [(0, 0), (0, 1.4), (0.8, 1.4)],
+    "Tt": [(0, 0), (1, 0), (0.5, 0), (0.5, 1.4)],
+    "Xx": [(0, 0), (1, 1.4), (0.5, 0.7), (1, 0), (0, 1.4)],
+    "Vv": [(0, 0), (0.5, 1.4), (1, 0)],
+    "Zz": [(0, 0), (1, 0), (0, 1.4), (1, 1.4)],
+    "Nn": [(0, 1.4), (0, 0), (0.9, 1.4), (0.9, 0)],
+}
+
+
+def test_the_letters_fixture_reads_drawn_letters_prepared_its_datasets_way():
+    from basicnet import netfile
+
+    nf = netfile.load(LETTERS_NET)
+    assert nf.dataset == "emnist-letters" and default_preparation(nf.dataset) == "emnist"
+    assert nf.classes == [chr(65 + k) + chr(97 + k) for k in range(26)]
+    right = {"mnist": 0, "emnist": 0}
+    for name, points in STROKES.items():
+        for at, size, radius in [((40, 40), 250, 12), ((200, 250), 80, 5)]:
+            ink = draw(points, at, size, radius)
+            for style in right:
+                x = prepare(ink, style).reshape(1, -1)
+                right[style] += nf.classes[nf.net.confidence(x)[0].argmax()] == name
+    assert right["emnist"] == 2 * len(STROKES)  # every one
+    assert right["mnist"] < right["emnist"] - 2  # framed MNIST's way, several are misread
