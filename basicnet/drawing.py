@@ -125,9 +125,10 @@ def stroke_growth(ink: np.ndarray, peak: float = 1.0, span=STROKE_RANGE,
 def normalise_stroke(ink: np.ndarray, peak: float = 1.0, span=STROKE_RANGE,
                      target: float = STROKE_TARGET) -> np.ndarray:
     """The cropped ink, with its stroke width brought into the range `span` (MNIST's by
-    default), cropped again, at a working resolution of about WORK_SIDE px: the final 28 px
-    need no more, and reshaping a 64-pixel picture costs a hundredth of a 448-pixel one. The
-    width is measured before shrinking, where thin strokes are still visible."""
+    default), cropped again, at a working resolution of about WORK_SIDE px: the final 20 px
+    (27 for EMNIST) need no more, and reshaping a 64-pixel picture costs a hundredth of a
+    448-pixel one. The width is measured before shrinking, where thin strokes are still
+    visible."""
     grow = stroke_growth(ink, peak, span, target)
     f = max(1, max(ink.shape) // WORK_SIDE)
     if f > 1:
