@@ -9,6 +9,13 @@ looks to the network like nothing it was trained on, which is why drawn digits g
 thinner or fatter than a pen on a form, so the stroke width is brought into the range of
 MNIST's strokes before scaling.
 
+EMNIST's characters were prepared another way (Cohen, Afshar, Tapson & van Schaik 2017): from
+NIST's 128×128 scans, blurred, the character's box centred in a square with a thin border,
+bicubic down to 28×28: they fill nearly the whole frame and are centred by their box, not their
+mass. `to_emnist` repeats those steps. A drawing must reach a network prepared the way its
+dataset was made: `prepare(ink, style)` is the one place that chooses, and
+`default_preparation` names the style a dataset was made in.
+
 Images here are 2-D float arrays of *ink*: 0 = background, 1 = full ink, whatever the colours
 were. `ink_from_rgba` turns a picture (dark on light or light on dark) into ink.
 """
@@ -100,25 +107,29 @@ def _shrink(ink: np.ndarray, f: int, fn) -> np.ndarray:
     return fn(fn(ink.reshape(H, f, W * f), axis=1).reshape(H, W, f), axis=2)
 
 
-def stroke_growth(ink: np.ndarray, peak: float = 1.0) -> int:
+def stroke_growth(ink: np.ndarray, peak: float = 1.0, span=STROKE_RANGE,
+                  target: float = STROKE_TARGET) -> int:
     """How many pixels to add to (or take from, when negative) every stroke of the cropped
-    `ink` to bring its width into MNIST's range (see STROKE_RANGE); 0 when it is already.
+    `ink` to bring its width into the range `span` (MNIST's by default, see STROKE_RANGE);
+    0 when it is already.
 
     Growing a stroke by d also grows the box by d, so the width d that makes the fraction
     right solves (w + d) / (L + d) = target:  d = (target·L - w) / (1 - target)."""
     w, longer = stroke_width(ink, peak), max(ink.shape)
-    if w == 0 or STROKE_RANGE[0] <= w / longer <= STROKE_RANGE[1]:
+    if w == 0 or span[0] <= w / longer <= span[1]:
         return 0
-    grow = int(round((STROKE_TARGET * longer - w) / (1 - STROKE_TARGET)))
+    grow = int(round((target * longer - w) / (1 - target)))
     return max(grow, 1 - int(w))  # never erode a stroke away
 
 
-def normalise_stroke(ink: np.ndarray, peak: float = 1.0) -> np.ndarray:
-    """The cropped ink, with its stroke width brought into MNIST's range, cropped again, at a
-    working resolution of about WORK_SIDE px: the final 20 px need no more, and reshaping a
-    64-pixel picture costs a hundredth of a 448-pixel one. The width is measured before
-    shrinking, where thin strokes are still visible."""
-    grow = stroke_growth(ink, peak)
+def normalise_stroke(ink: np.ndarray, peak: float = 1.0, span=STROKE_RANGE,
+                     target: float = STROKE_TARGET) -> np.ndarray:
+    """The cropped ink, with its stroke width brought into the range `span` (MNIST's by
+    default), cropped again, at a working resolution of about WORK_SIDE px: the final 20 px
+    (27 for EMNIST) need no more, and reshaping a 64-pixel picture costs a hundredth of a
+    448-pixel one. The width is measured before shrinking, where thin strokes are still
+    visible."""
+    grow = stroke_growth(ink, peak, span, target)
     f = max(1, max(ink.shape) // WORK_SIDE)
     if f > 1:
         # Thickening: the blocks' maximum keeps a hairline whole (it becomes one block wide,
@@ -176,6 +187,127 @@ def to_mnist(ink: np.ndarray, normalise_width: bool = True) -> np.ndarray:
     out *= np.float32(1 / peak)  # the strongest ink is 1, as in MNIST
     np.clip(out, 0, 1, out=out)
     return out
+
+
+# --- EMNIST's framing ---------------------------------------------------------------------------
+#
+# EMNIST (Cohen, Afshar, Tapson & van Schaik 2017, fig. 1) started from NIST's 128×128 binary
+# scans: blurred with a Gaussian, the character's region of interest centred in a square with
+# its aspect ratio kept and a thin border, bicubic down to 28×28, intensities stretched to the
+# full range. `to_emnist` repeats that at NIST's scale, whatever size the drawing is: the ink's
+# box is fitted into the 128-px square less the border, then each step is one matrix per axis.
+
+NIST_SIDE = 128    # the scans EMNIST was made from
+NIST_BORDER = 2    # blank pixels round the character's box, at NIST's scale
+NIST_BLUR = 1.0    # σ of EMNIST's Gaussian, in NIST pixels
+KEYS_A = -0.5      # Keys' cubic with a = -0.5: the bicubic of MATLAB's imresize and of Pillow
+# Stroke width as a fraction of the box's longer side, as STROKE_RANGE (2·area/perimeter on
+# 16× enlarged 28×28 characters): 10th to 90th percentiles, the median as the target. Measured
+# without the real EMNIST, on letters made through EMNIST's conversion from pens whose widths
+# had first been matched to MNIST's on digits framed MNIST's way: MNIST and EMNIST come from
+# the same NIST forms, filled in with the same pens, so only the framing can set them apart.
+# The range comes out close to MNIST's: both framings scale a character's box to a fixed size,
+# so a pen keeps its width relative to the character; it reaches a little higher, because
+# EMNIST scales small letters too (an 'o', an 'e') to the whole frame, pen and all.
+# docs/letters.md has the figures and the command, to repeat on the real EMNIST.
+EMNIST_STROKE_RANGE = (0.070, 0.137)
+EMNIST_STROKE_TARGET = 0.097
+
+
+def _keys(x: np.ndarray, a: float = KEYS_A) -> np.ndarray:
+    """Keys' cubic convolution kernel (1981): 1 at 0, 0 at every other integer, 0 beyond 2."""
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1       # |x| < 1
+    far = a * (((x - 5) * x + 8) * x - 4)            # 1 <= |x| < 2
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _bicubic_matrix(n: int, size: int = IMAGE_SIDE) -> np.ndarray:
+    """(size, n) matrix R that resamples n pixels to `size` bicubically: R[i, j] is the weight of
+    source pixel j in output pixel i, Keys' kernel at their centres' distance. Shrinking widens
+    the kernel by the reduction factor, so that every source pixel counts (antialiasing, as
+    MATLAB's imresize and Pillow do). Each row sums to 1: where the kernel reaches past the
+    frame's edge, the pixels inside share its weight (Pillow's rule; the frame's edge is blank
+    anyway)."""
+    scale = n / size
+    centres = (np.arange(size) + 0.5) * scale         # output pixels' centres, in source pixels
+    distance = (np.arange(n) + 0.5)[None, :] - centres[:, None]
+    weights = _keys(distance / max(scale, 1.0))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _gaussian_matrix(n: int, sigma: float) -> np.ndarray:
+    """(n, n) matrix G that blurs n pixels with a Gaussian of `sigma`: the ink that would spread
+    past the frame's edge is lost, as on a blank page."""
+    offset = np.arange(n)[:, None] - np.arange(n)[None, :]
+    reach = int(np.ceil(4 * sigma))
+    taps = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
+    G = np.exp(-0.5 * (offset / sigma) ** 2) / taps.sum()
+    G[np.abs(offset) > reach] = 0
+    return G
+
+
+# NIST's frame to EMNIST's 28 pixels, along one axis: blur, then bicubic down.
+_NIST_TO_EMNIST = _bicubic_matrix(NIST_SIDE) @ _gaussian_matrix(NIST_SIDE, NIST_BLUR)
+
+
+def to_emnist(ink: np.ndarray, normalise_width: bool = True) -> np.ndarray:
+    """A 28×28 float32 image in [0, 1], white on black, prepared as EMNIST's characters were:
+
+    1. crop to the ink's bounding box (and bring the stroke width into EMNIST's range);
+    2. scale it, keeping its aspect ratio, so its longer side fills NIST's 128-px square but
+       for a NIST_BORDER-px border, and centre the box (not the mass) in that square;
+    3. blur with a Gaussian of NIST_BLUR px;
+    4. bicubic down to 28×28 (Keys, a = -0.5, antialiased);
+    5. stretch so the strongest ink is 1; the cubic's small undershoot next to strokes is cut
+       to 0, as an 8-bit image cuts it, so the background stays 0.
+
+    Steps 2-4 are linear and act on rows and columns separately: they are one (28, n) matrix
+    per axis, applied to the crop as rows @ crop @ columns.T.
+    `ink` is any 2-D array (float in [0, 1], or uint8), 0 meaning no ink. No ink gives zeros.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2:
+        raise ValueError(f"expected a 2-D image of ink, got shape {ink.shape}")
+    box = bounding_box(ink)
+    if box is None:
+        return np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
+    crop = ink[box[0]:box[1], box[2]:box[3]]
+    if normalise_width:
+        crop = normalise_stroke(crop, float(crop.max()), EMNIST_STROKE_RANGE,
+                                EMNIST_STROKE_TARGET)
+    h, w = crop.shape
+    scale = (NIST_SIDE - 2 * NIST_BORDER) / max(h, w)
+
+    def resample(n: int) -> np.ndarray:  # n crop pixels -> the centred frame -> 28 pixels
+        frame = _area_matrix(n, scale, (NIST_SIDE - n * scale) / 2, NIST_SIDE)
+        return _NIST_TO_EMNIST @ frame
+
+    out = resample(h) @ crop @ resample(w).T
+    np.clip(out, 0, None, out=out)
+    out /= out.max()
+    return out.astype(np.float32)
+
+
+# --- choosing the preparation -------------------------------------------------------------------
+
+PREPARATIONS = {"mnist": to_mnist, "emnist": to_emnist}
+
+
+def prepare(ink: np.ndarray, style: str = "mnist") -> np.ndarray:
+    """The 28×28 input for `ink`, prepared in `style` (a key of PREPARATIONS): the way the
+    network's dataset was made."""
+    if style not in PREPARATIONS:
+        raise ValueError(f"unknown preparation {style!r}; choose one of: "
+                         f"{', '.join(PREPARATIONS)}")
+    return PREPARATIONS[style](ink)
+
+
+def default_preparation(dataset_name: str | None) -> str:
+    """The style a dataset's images were made in: every EMNIST split ("emnist-letters",
+    "emnist-mnist", ...) went through EMNIST's conversion; MNIST, and a folder of one's own
+    (whose make is unknown), are taken as MNIST-style."""
+    return "emnist" if (dataset_name or "").startswith("emnist-") else "mnist"
 
 
 def fit(ink: np.ndarray, side: int, margin: float = 0.1) -> np.ndarray:
