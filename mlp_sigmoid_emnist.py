@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from basicnet import datasets, netfile
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
-from basicnet.constants import IMAGE_SIDE, N_INPUTS, default_preparation
+from basicnet.constants import IMAGE_SIDE, N_INPUTS, PREPARATIONS, default_preparation
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -41,6 +41,7 @@ class Config(Hyper):
     network: str | None = None
     dataset: str | None = None  # None: the network's dataset, else mnist
     data_dir: str | None = None
+    preparation: str | None = None  # None: by the dataset (EMNIST's way for emnist-*)
     hidden: list[int] = field(default_factory=lambda: [200])
     activation: str = "sigmoid"
     output: str = "softmax"
@@ -114,6 +115,10 @@ def parse_args(argv=None) -> Config:
                    help="folder holding the dataset's IDX files (default: datasets/<name>/); "
                         "without --dataset, any folder of four MNIST-format IDX files "
                         "(e.g. Fashion-MNIST)")
+    p.add_argument("--preparation", choices=PREPARATIONS,
+                   help="how a drawing must be framed for this network, as its dataset's images "
+                        "were (default: emnist for EMNIST splits, else mnist; say emnist for a "
+                        "folder of EMNIST-made images); stored in the network file")
     p.add_argument("--no-download", action="store_true",
                    help="never download: fail when dataset files are missing")
     p.add_argument("--download-only", action="store_true",
@@ -331,7 +336,11 @@ def _main(cfg: Config, made: list) -> int:
                              f"biases; at most {netfile.MAX_PARAMETERS:,} are allowed")
         net = Network.create(sizes, rng, cfg.activation, cfg.output)
         nf = netfile.NetFile(net, dataset=name, classes=data.classes,
-                             preparation=default_preparation(name))
+                             preparation=cfg.preparation or default_preparation(name))
+    if cfg.preparation and nf.preparation != cfg.preparation:
+        say(f"note: drawings will be prepared {cfg.preparation}-style for this network "
+            f"(it was {nf.preparation}-style)")
+        nf.preparation = cfg.preparation
     nf.seed, nf.settings = cfg.seed, run_settings(cfg)
     if len(data.test_labels) == 0 or (len(data.train_labels) == 0 and not cfg.evaluate):
         which = "test" if len(data.test_labels) == 0 else "training"

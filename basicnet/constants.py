@@ -8,6 +8,8 @@ N_INPUTS = IMAGE_SIDE * IMAGE_SIDE    # one network input per pixel
 PREPARATIONS = ("mnist", "emnist")
 
 
-def default_preparation(dataset: str) -> str:
-    """The preparation of a network file that does not say (format 1): by its dataset."""
-    return "emnist" if str(dataset).startswith("emnist-") else "mnist"
+def default_preparation(dataset: str | None) -> str:
+    """The preparation of a network file that does not say (format 1), by its dataset: every
+    EMNIST split went through EMNIST's conversion; MNIST, and a folder of one's own (whose
+    make is unknown), are taken as MNIST-style."""
+    return "emnist" if str(dataset or "").startswith("emnist-") else "mnist"

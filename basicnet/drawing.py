@@ -13,8 +13,8 @@ EMNIST's characters were prepared another way (Cohen, Afshar, Tapson & van Schai
 NIST's 128×128 scans, blurred, the character's box centred in a square with a thin border,
 bicubic down to 28×28: they fill nearly the whole frame and are centred by their box, not their
 mass. `to_emnist` repeats those steps. A drawing must reach a network prepared the way its
-dataset was made: `prepare(ink, style)` is the one place that chooses, and
-`default_preparation` names the style a dataset was made in.
+dataset was made: `prepare(ink, style)` is the one place that chooses (the network file says
+which style; `constants.default_preparation` names it for files that do not).
 
 Images here are 2-D float arrays of *ink*: 0 = background, 1 = full ink, whatever the colours
 were. `ink_from_rgba` turns a picture (dark on light or light on dark) into ink.
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import IMAGE_SIDE
+from .constants import IMAGE_SIDE, default_preparation  # noqa: F401  (named here too)
 
 BOX_SIDE = 20              # MNIST's box for the longer side of the ink
 CENTRE = IMAGE_SIDE / 2    # 14.0: MNIST's mean centre of mass (pixel index), both axes
@@ -301,13 +301,6 @@ def prepare(ink: np.ndarray, style: str = "mnist") -> np.ndarray:
         raise ValueError(f"unknown preparation {style!r}; choose one of: "
                          f"{', '.join(PREPARATIONS)}")
     return PREPARATIONS[style](ink)
-
-
-def default_preparation(dataset_name: str | None) -> str:
-    """The style a dataset's images were made in: every EMNIST split ("emnist-letters",
-    "emnist-mnist", ...) went through EMNIST's conversion; MNIST, and a folder of one's own
-    (whose make is unknown), are taken as MNIST-style."""
-    return "emnist" if (dataset_name or "").startswith("emnist-") else "mnist"
 
 
 def fit(ink: np.ndarray, side: int, margin: float = 0.1) -> np.ndarray:

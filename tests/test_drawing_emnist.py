@@ -245,3 +245,30 @@ def test_the_letters_fixture_reads_drawn_letters_prepared_its_datasets_way():
                 right[style] += nf.classes[nf.net.confidence(x)[0].argmax()] == name
     assert right["emnist"] == 2 * len(STROKES)  # every one
     assert right["mnist"] < right["emnist"] - 2  # framed MNIST's way, several are misread
+
+
+def test_predict_and_the_canvas_prepare_as_the_networks_dataset_was(tmp_path, capsys):
+    """End to end: drawn letters saved as pictures (dark on white) reach the letters network
+    framed EMNIST's way through --predict, and the canvas shows that same framing."""
+    from PIL import Image
+
+    import number_identifier_mnist as ident
+    from basicnet import netfile
+    from basicnet.identifier.state import Reading
+
+    paths, names = [], []
+    for name, points in STROKES.items():
+        ink = draw(points, (40, 40), 250, 12)
+        path = tmp_path / f"{name}.png"
+        Image.fromarray((255 * (1 - ink)).astype(np.uint8)).save(path)
+        paths.append(str(path))
+        names.append(name)
+    assert ident.main([str(LETTERS_NET), "--predict", *paths]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    guesses = [line.split(": ", 1)[1].split(" ")[0] for line in lines]
+    assert guesses == names
+    reading = Reading(netfile.load(LETTERS_NET))
+    reading.update(draw(STROKES["Ll"], (40, 40), 250, 12))
+    assert reading.style == "emnist"
+    np.testing.assert_array_equal(reading.seen, prepare(draw(STROKES["Ll"], (40, 40), 250, 12),
+                                                        "emnist"))

@@ -870,3 +870,13 @@ def test_a_continued_network_counts_its_own_epochs_and_this_runs(toy, trained, t
     _ok(one)
     assert f"testing {tmp_path / 'more.npz'}: 3 epochs trained" in one.stdout
     assert "continuing" not in one.stdout
+
+
+def test_a_folder_dataset_can_be_marked_emnist_made(toy, tmp_path):
+    """Folder datasets default to MNIST-style drawings; --preparation says otherwise, and the
+    network file keeps it."""
+    _ok(trainer("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save", tmp_path / "a.npz"))
+    _ok(trainer("--data-dir", toy, "--hidden", 8, "--epochs", 1, "--save", tmp_path / "b.npz",
+                "--preparation", "emnist"))
+    assert netfile.load(tmp_path / "a.npz").preparation == "mnist"
+    assert netfile.load(tmp_path / "b.npz").preparation == "emnist"

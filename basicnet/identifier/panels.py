@@ -83,7 +83,8 @@ class PreviewPanel:
         self.reading = reading
 
     def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
-        render.text(s, render.first_that_fits(["what the network sees (28×28)",
+        framing = self.reading.style.upper()  # as the network's dataset framed its images
+        render.text(s, render.first_that_fits([f"what the network sees ({framing}-style)",
                                                "what the network sees", "28×28 input"],
                                               rect.width, 18), (rect.left, rect.top - 24), 18, DIM)
         pygame.draw.rect(s, GRID, rect.inflate(2, 2), 1)

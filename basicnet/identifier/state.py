@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import drawing, netfile
-from ..constants import IMAGE_SIDE, N_INPUTS
+from ..constants import IMAGE_SIDE, N_INPUTS, default_preparation
 
 CANVAS_SIDE = 448                        # ink pixels: 16 × 28, whatever the canvas's size on screen
 BRUSH_DEFAULT, BRUSH_MIN, BRUSH_MAX = 14, 2, 40   # pen radius, ink pixels
@@ -96,12 +96,15 @@ class Sketch:
 
 
 class Reading:
-    """What the network makes of the sketch: the 28×28 input, prepared as the network's dataset
-    was, every layer's activations, how sure it is of each class, and its guess (None for a
-    blank canvas)."""
+    """What the network makes of the sketch (or a picture): the 28×28 input, prepared as the
+    network's dataset was, every layer's activations, how sure it is of each class, and its
+    guess (None for a blank canvas). The canvas, its preview, --predict and --learn all read
+    through here, so a drawing reaches every network framed as its training data was."""
 
     def __init__(self, nf: netfile.NetFile):
         self.nf = nf
+        # prepared as the network's dataset was made (MNIST's or EMNIST's way)
+        self.style = nf.preparation or default_preparation(nf.dataset)
         self.seen = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
         self.activations = nf.net.forward(self.seen.reshape(1, N_INPUTS))
         self.probs = np.zeros(nf.net.sizes[-1], np.float32)
@@ -114,7 +117,7 @@ class Reading:
     def update(self, ink: np.ndarray) -> None:
         """Canvas → the 28×28 input → every layer's activations → probabilities."""
         net = self.nf.net
-        self.seen = drawing.to_mnist(ink)
+        self.seen = drawing.prepare(ink, self.style)
         self.activations = net.forward(self.seen.reshape(1, N_INPUTS))
         self.probs = net.output_layer.confidence(self.activations[-1])[0]
         self.guess = int(np.argmax(self.probs)) if self.seen.any() else None
