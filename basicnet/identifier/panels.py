@@ -83,10 +83,13 @@ class PreviewPanel:
         self.reading = reading
 
     def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
-        framing = self.reading.style.upper()  # as the network's dataset framed its images
-        render.text(s, render.first_that_fits([f"what the network sees ({framing}-style)",
+        render.text(s, render.first_that_fits(["what the network sees (28×28)",
                                                "what the network sees", "28×28 input"],
                                               rect.width, 18), (rect.left, rect.top - 24), 18, DIM)
+        # framed as the network's dataset framed its images
+        made = {"mnist": "MNIST's digits", "emnist": "EMNIST's characters"}[self.reading.style]
+        render.text(s, render.first_that_fits([f"framed as {made} were", made], rect.width, 15),
+                    (rect.left, rect.bottom + 6), 15, DIM)
         pygame.draw.rect(s, GRID, rect.inflate(2, 2), 1)
         render.blit_array(s, render.gray_image(self.reading.seen, IMAGE_SIDE), rect, smooth=False)
 
@@ -171,8 +174,10 @@ class GuessPanel:
             return
         (label, p), *rest = top_guesses(self.reading.probs, self.classes)
         colour = ACCENT if p >= 0.5 else render.blend(ACCENT, PANEL, 0.6)
-        size = big if render.text_size(label, big, True)[0] <= 2 * (text_x - rect.left) - 16 \
-            else big // 2  # 'Aa' or a long class name takes two glyphs' width
+        # 'Aa' or a long class name takes more than one glyph's width: a smaller size then
+        room_big = 2 * min(mid_x - rect.left, text_x - mid_x) - 8
+        size = render.size_that_fits(label, room_big, [k for k in (190, 150, 120, 96, 72, 56, 40)
+                                                       if k <= big] or [big], True)
         render.text(s, label, (mid_x, rect.centery + 6), size, colour, "center", bold=True)
         percent = f"{100 * p:.1f}%"
         size = render.size_that_fits(percent, room, (52, 44, 36, 28), True)
