@@ -56,14 +56,17 @@ def inside(drawn) -> list:
 
 
 @pytest.mark.parametrize("size", [tw.SIZE, tw.MIN_SIZE])
-@pytest.mark.parametrize("sizes, classes", [((784, 100, 10), None), ((784, 24, 16, 10), None),
-                                            ((784, 128, 64, 32, 16, 10), None),
-                                            ((784, 800, 26), LETTERS), ((784, 30, 62), MANY)])
-def test_trainer_texts_never_overlap(texts, size, sizes, classes):
+@pytest.mark.parametrize("sizes, classes, distort", [
+    ((784, 100, 10), None, False), ((784, 24, 16, 10), None, True),
+    ((784, 128, 64, 32, 16, 10), None, False), ((784, 800, 26), LETTERS, True),
+    ((784, 30, 62), MANY, False)])
+def test_trainer_texts_never_overlap(texts, size, sizes, classes, distort):
     net = Network.create(list(sizes), np.random.default_rng(1))
     data = toy_data(sizes[-1], classes=classes)
+    extra = dict(distort=lambda images, rng: images, distortion="affine, elastic") \
+        if distort else {}
     w = tw.TrainerWindow(net, data, title="emnist-bymerge", epochs=12, visible=False, size=size,
-                         rng=np.random.default_rng(2))
+                         rng=np.random.default_rng(2), **extra)
     try:
         for i in range(40):  # figures in the header, points on the charts
             w.history.note(BatchDone(3, i + 1, 1875, 123_456_789 + i, 0.5, 0.123), float(i))

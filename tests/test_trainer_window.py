@@ -357,3 +357,18 @@ def test_finished_screen_says_how_to_end(window):
     assert w.state.label() == "FINISHED"
     assert "Esc" in w.footer.key_help(2000) and "pause" not in w.footer.key_help(2000)
     assert w.footer.key_help(60) in ("Esc  end", "")  # a narrow window gets the short form
+
+
+def test_with_augmentation_the_window_shows_training_images_as_distorted(window):
+    """The strip shows what `distort` made of training images, not the images as stored."""
+    def distort(images, rng):
+        return 255 - images  # a distortion one can see at a glance
+
+    w = window((784, 6, 10), distort=distort, distortion="inverted")
+    w.frame(time.perf_counter())
+    shown = w.distorted.images
+    assert shown is not None and len(shown) == 8
+    stored = [np.flatnonzero((w.data.train_images == 255 - img).all(axis=1)) for img in shown]
+    assert all(len(found) for found in stored)  # each one a training image, inverted
+    strip = w.rects()["distorted"]
+    assert w.surface.get_rect().contains(strip) and not strip.colliderect(w.rects()["network"])

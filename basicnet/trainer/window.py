@@ -32,6 +32,7 @@ from .. import render as r  # noqa: E402
 from ..render import NoDisplay  # noqa: E402, F401  (the trainer catches it from here)
 from ..training import EpochDone  # noqa: E402
 from .budget import FrameBudget  # noqa: E402
+from .distorted import DistortedSamples, DistortedStrip  # noqa: E402
 from .history import TrainingHistory  # noqa: E402
 from .network_panel import NetworkPanel  # noqa: E402
 from .panels import AccuracyChart, CostChart, Footer, Header, TilesPanel  # noqa: E402
@@ -50,8 +51,9 @@ COST_POINT_S = 0.5        # the training cost curve gets a point (a mean) this o
 CLOSE_KEYS = (pygame.K_ESCAPE, pygame.K_q)
 
 
-def layout(size, draw_l1: bool) -> dict:
-    """Where everything goes on a canvas of `size` (at least MIN_SIZE): name -> Rect."""
+def layout(size, draw_l1: bool, strip: bool = False) -> dict:
+    """Where everything goes on a canvas of `size` (at least MIN_SIZE): name -> Rect. `strip`:
+    room for the distorted training images under the network."""
     W, H = size
     rects = {"header": pygame.Rect(20, 10, W - 40, 70),
              "footer": pygame.Rect(20, H - 30, W - 40, 24),
@@ -64,9 +66,14 @@ def layout(size, draw_l1: bool) -> dict:
                             body.right - rects["tiles"].right - 14, body.height)
     else:
         right = body
-    net_h = round(right.height * 0.6)
+    strip_h = min(110, round(right.height * 0.2)) if strip else 0
+    net_h = round((right.height - strip_h) * 0.6)
     rects["network"] = pygame.Rect(right.left, right.top, right.width, net_h)
-    charts = pygame.Rect(right.left, right.top + net_h + 14, right.width, right.height - net_h - 14)
+    top = right.top + net_h + 14
+    if strip:
+        rects["distorted"] = pygame.Rect(right.left, top, right.width, strip_h)
+        top += strip_h + 14
+    charts = pygame.Rect(right.left, top, right.width, right.bottom - top)
     half = (charts.width - 14) // 2
     rects["cost"] = pygame.Rect(charts.left, charts.top, half, charts.height)
     rects["accuracy"] = pygame.Rect(charts.left + half + 14, charts.top, charts.width - half - 14,
@@ -82,7 +89,7 @@ class TrainerWindow:
     def __init__(self, net, data, title: str = "", draw_l1: bool = True, record=None,
                  on_save=None, visible: bool = True, size=SIZE, epochs: int | None = None,
                  epochs_before: int = 0, rng: np.random.Generator | None = None,
-                 overwrite: bool = False):
+                 overwrite: bool = False, distort=None, distortion: str = ""):
         self.net, self.data, self.title = net, data, title
         self.on_save, self.visible = on_save, visible
         self.state = RunState()
@@ -93,8 +100,14 @@ class TrainerWindow:
         self.footer = Footer(self.state, self.budget)
         classes = list(data.classes)
         self.panels = {"tiles": TilesPanel(net)} if draw_l1 else {}
-        self.panels.update(network=NetworkPanel(net, classes, self.probe),
-                           cost=CostChart(self.history, net.cost_name),
+        self.panels["network"] = NetworkPanel(net, classes, self.probe)
+        # with augmentation, a strip of training images distorted as the network sees them
+        self.distorted = None
+        if distort is not None:
+            self.distorted = DistortedSamples(data, distort, np.random.default_rng(
+                self.probe.rng.integers(2**63)))
+            self.panels["distorted"] = DistortedStrip(self.distorted, classes, distortion)
+        self.panels.update(cost=CostChart(self.history, net.cost_name),
                            accuracy=AccuracyChart(self.history, LIVE_ACCURACY_SAMPLES))
         # ~30 frames over the first epoch, fewer per epoch later (see Recorder)
         every = max(64, len(data.train_labels) // 30)
@@ -258,7 +271,10 @@ class TrainerWindow:
     def update(self, now: float) -> None:
         """What changes before a frame is drawn: the network's picture of the current test
         image and the accuracy estimate (the probe runs the network), the cost curve's point."""
-        self.probe.update(now, self.history, self.state.paused or self.state.finished)
+        still = self.state.paused or self.state.finished
+        self.probe.update(now, self.history, still)
+        if self.distorted is not None:
+            self.distorted.update(now, still)
         if now >= self._next_cost_point:
             self._next_cost_point = now + COST_POINT_S
             self.history.close_cost_point()
@@ -294,7 +310,8 @@ class TrainerWindow:
             # a window smaller than the layout needs gets the layout scaled down, so nothing
             # overlaps (a window manager keeps windows above MIN_SIZE; not every desktop has one)
             self.canvas = self.surface if canvas == size else pygame.Surface(canvas)
-            self._rects, self._rects_for = layout(canvas, "tiles" in self.panels), size
+            self._rects = layout(canvas, "tiles" in self.panels, "distorted" in self.panels)
+            self._rects_for = size
             self._due = {name: -math.inf for name in self.panels}
             self._cache = {}
         return self._rects
