@@ -475,8 +475,12 @@ def draw_line_chart(surface: pygame.Surface, rect, series, x_range=None, y_range
         lo, hi = min(ys_all, default=0.0), max(ys_all, default=1.0)
         pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
         y_range = (lo - pad, hi + pad)
-    for t in nice_ticks(*y_range):
+    label_h, last_y = text_size("0", size - 2)[1], math.inf
+    for t in nice_ticks(*y_range, n=max(2, min(4, plot.height // (2 * label_h)))):
         y = _points([x_range[0]], [t], x_range, y_range, plot)[0][1]
+        if last_y - y < label_h:  # a short chart: every other tick's label would overlap
+            continue
+        last_y = y
         pygame.draw.line(surface, GRID, (plot.left, y), (plot.right, y))
         text(surface, y_format.format(t), (plot.left - 5, y), size - 2, DIM, "midright")
     label_right = rect.left

@@ -30,15 +30,16 @@ class NetworkPanel:
         inner = pygame.Rect(14, 52, rect.width - 28, rect.height - 62)
         n_out = net.sizes[-1]
         hidden = net.sizes[1:-1]
-        img_w = max(56, min(168, inner.width // 5, inner.height - 70))
+        # the image with two lines under it (label, guess) in the height there is
+        img_w = max(28, min(168, inner.width // 5, inner.bottom - inner.top - 22 - 56))
         # one row per class with its name and a bar, when rows are tall enough for a name
         labelled = n_out <= 30 and (inner.bottom - inner.top - 22) / n_out >= 14
         out_w = 150 if labelled else 130
         col_w = (inner.width - img_w - out_w) / (len(hidden) + 1)
         top = inner.top + 22
         layer_h = inner.bottom - top
-        img_rect = pygame.Rect(inner.left, 0, img_w, img_w)
-        img_rect.centery = top + layer_h // 2 - 18
+        img_rect = pygame.Rect(inner.left, top + max(0, (layer_h - img_w - 56) // 2), img_w,
+                               img_w)
         guess = int(np.argmax(acts[-1])) if image is not None else None
         if image is not None:
             room = img_w + col_w * 0.5 - 12  # up to the first layer's cells
@@ -131,7 +132,8 @@ class NetworkPanel:
         """More classes than rows: the six most likely, with their shares."""
         shares = self.net.output_layer.confidence(out)
         y = out_box.top
-        for k in np.argsort(shares)[::-1][:6]:
+        rows = max(1, min(6, (out_box.height + 4) // 22))  # as many as the height holds
+        for k in np.argsort(shares)[::-1][:rows]:
             colour = (r.GOOD if k == truth else r.BAD) if k == guess else \
                 r.TEXT if k == truth else r.DIM
             r.text(s, f"{self.classes[k]}  {100 * shares[k]:.0f}%", (out_box.right, y), 18,
