@@ -30,7 +30,7 @@ import pygame  # noqa: E402
 
 from .. import render as r  # noqa: E402
 from ..render import NoDisplay  # noqa: E402, F401  (the trainer catches it from here)
-from ..training import EpochDone  # noqa: E402
+from ..training import EpochDone, Steering  # noqa: E402
 from .budget import FrameBudget  # noqa: E402
 from .history import TrainingHistory  # noqa: E402
 from .network_panel import NetworkPanel  # noqa: E402
@@ -82,8 +82,9 @@ class TrainerWindow:
     def __init__(self, net, data, title: str = "", draw_l1: bool = True, record=None,
                  on_save=None, visible: bool = True, size=SIZE, epochs: int | None = None,
                  epochs_before: int = 0, rng: np.random.Generator | None = None,
-                 overwrite: bool = False):
+                 overwrite: bool = False, steering: Steering | None = None):
         self.net, self.data, self.title = net, data, title
+        self.steering = steering or Steering()  # the keys' hand on training's learning rate
         self.on_save, self.visible = on_save, visible
         self.state = RunState()
         self.history = TrainingHistory(epochs=epochs, epochs_before=epochs_before)
