@@ -41,7 +41,8 @@ class MistakesPanel:
                         f"{e.total:,} test images right",
                         f"Where it errs: {100 * e.accuracy:.2f}% right", "Where it errs"])
         area = pygame.Rect(14, 46, rect.width - 28, rect.height - 56)
-        gallery_h = max(round(area.height * 0.34), 90)
+        # many classes: the matrix needs the height more than the gallery needs a second row
+        gallery_h = max(round(area.height * (0.34 if len(e.confusion) <= 12 else 0.24)), 90)
         matrix = pygame.Rect(area.left, area.top, area.width, area.height - gallery_h - 30)
         bottom = self._matrix(s, matrix, e.confusion)
         self._confusions(s, pygame.Rect(area.left, bottom + 6, area.width, 22), e.confusion)
@@ -55,7 +56,7 @@ class MistakesPanel:
         share of the row that is right; a confusion in red, brighter the more images (on a
         log scale: a handful must show beside hundreds). Returns the bottom edge."""
         k = len(confusion)
-        label = int(np.clip(box.height / k * 0.8, 11, 16))
+        label = int(np.clip(box.height / k * 0.8, 13, 16))
         label_w = max(r.text_size(c, label)[0] for c in self.classes) + 8
         head_h = r.text_size("0", label)[1] + 6
         cell = max(1.0, min((box.width - label_w) / k, (box.height - head_h - 18) / k, 44))

@@ -107,7 +107,8 @@ class NeuronPanel:
                                         group.width, 16), group.topleft, 16, r.DIM)
             self._grid(s, pygame.Rect(group.left, group.top + 22, group.width,
                                       group.height - 22), indices, values)
-        r.text(s, r.fit_text(f"of the first {ins.n_samples:,} test images", box.width, 14),
+        some = "the first" if ins.n_samples < len(self.images) else "all"
+        r.text(s, r.fit_text(f"of {some} {ins.n_samples:,} test images", box.width, 14),
                (box.left, box.bottom), 14, r.blend(r.DIM, r.PANEL, 0.7), "bottomleft")
 
     def _grid(self, s, box: pygame.Rect, indices, values) -> None:
