@@ -262,6 +262,7 @@ class TrainerWindow:
         now = time.perf_counter()
         if e.type == pygame.KEYDOWN and e.key == pygame.K_ESCAPE and self.lesson.close():
             self.refresh()  # Esc closed the neuron; it stops training only when none is open
+            self.next_frame = 0.0
         elif e.type == pygame.QUIT or (e.type == pygame.KEYDOWN and e.key in CLOSE_KEYS):
             self.state.stopped = True
             if not self.state.finished:
@@ -272,8 +273,10 @@ class TrainerWindow:
             self._save()
         elif e.type == pygame.KEYDOWN and e.key in LESSON_KEYS:
             self.message(LESSON_KEYS[e.key](self.lesson))
+            self.next_frame = 0.0  # an answer to a key shows at once, whatever the budget
         elif e.type == pygame.MOUSEBUTTONDOWN and e.button == 1:
             self._click(e.pos)
+            self.next_frame = 0.0
         elif e.type == pygame.DROPFILE:
             # switching networks mid-run would mix two runs' hyper-parameters, logs and save
             # paths; say how to do it instead
