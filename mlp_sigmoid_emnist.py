@@ -434,10 +434,10 @@ def write_report(path: Path, result, data, nf: netfile.NetFile, overwrite: bool)
     """The --report picture of where the network errs."""
     from basicnet import plots
 
-    about = f"{nf.net.sizes_text} on {data.name}"
     fig = plots.report_figure(result, data.test_images, data.classes,
-                              title=f"Where {about} errs: {100 * result.accuracy:.2f}% of "
-                                    f"{result.total:,} test images right")
+                              title=f"Where {nf.net.sizes_text} errs on {data.name}: "
+                                    f"{100 * result.accuracy:.2f}% of {result.total:,} test "
+                                    f"images right")
     plots.save(fig, os.fspath(path), overwrite, flag="--report")
     say(f"report: {path}")
 
