@@ -89,6 +89,22 @@ def layout(size, draw_l1: bool) -> dict:
     return rects
 
 
+def panels_shown(view: str, neuron_open: bool, tiles: bool) -> dict:
+    """Which panel each part of the layout shows: slot -> panel name. The left column holds
+    the tiles (when drawn) or the mistakes; an open neuron takes the network panel's place."""
+    slots = {"network": "neuron" if neuron_open else "network", "cost": "cost",
+             "accuracy": "accuracy"}
+    if view == "mistakes" or tiles:
+        slots["tiles"] = "mistakes" if view == "mistakes" else "tiles"
+    return slots
+
+
+def rescale(xy, size_from, size_to) -> tuple[float, float]:
+    """A point (or a size) on a surface of `size_from` where it falls on one of `size_to`: the
+    canvas is scaled onto a window smaller than the layout's minimum."""
+    return xy[0] * size_to[0] / size_from[0], xy[1] * size_to[1] / size_from[1]
+
+
 def neuron_at(rects: dict, shown: dict, sizes, point) -> int | None:
     """The first-layer neuron drawn at `point` (canvas coordinates) in the layout `rects` with
     the panels `shown` (slot -> panel): a weight tile, or a cell of the network panel's first
@@ -300,8 +316,7 @@ class TrainerWindow:
         """A neuron clicked opens (another neuron replaces the open one); a click elsewhere
         closes it."""
         rects = self.rects()
-        (w, h), (cw, ch) = self.surface.get_size(), self.canvas.get_size()
-        point = (pos[0] * cw / w, pos[1] * ch / h)
+        point = rescale(pos, self.surface.get_size(), self.canvas.get_size())
         neuron = neuron_at(rects, self.shown(), self.net.sizes, point)
         if neuron is not None:
             self.lesson.open(neuron)
@@ -357,11 +372,7 @@ class TrainerWindow:
 
     def shown(self) -> dict:
         """Which panel each part of the layout shows now: slot -> panel name."""
-        slots = {"network": "neuron" if self.inspector.is_open else "network",
-                 "cost": "cost", "accuracy": "accuracy"}
-        if self.state.view == "mistakes" or "tiles" in self.panels:
-            slots["tiles"] = "mistakes" if self.state.view == "mistakes" else "tiles"
-        return slots
+        return panels_shown(self.state.view, self.inspector.is_open, "tiles" in self.panels)
 
     def rects(self) -> dict:
         """The layout for the window's current size and view (worked out once per change), in
@@ -437,9 +448,6 @@ class TrainerWindow:
 
     def to_window(self, rect: pygame.Rect) -> pygame.Rect:
         """A rectangle of the canvas where it shows in the window."""
-        (w, h), (cw, ch) = self.surface.get_size(), self.canvas.get_size()
-        if (w, h) == (cw, ch):
-            return rect
-        kx, ky = w / cw, h / ch
-        return pygame.Rect(round(rect.x * kx), round(rect.y * ky), round(rect.w * kx),
-                           round(rect.h * ky))
+        x, y = rescale(rect.topleft, self.canvas.get_size(), self.surface.get_size())
+        w, h = rescale(rect.size, self.canvas.get_size(), self.surface.get_size())
+        return pygame.Rect(round(x), round(y), round(w), round(h))
