@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -336,3 +337,22 @@ def test_a_run_repeated_with_its_seed_and_settings_gives_the_same_weights(toy, t
     a, b = netfile.load(first).net, netfile.load(again).net
     for x, y in zip(a.W + a.b, b.W + b.b):
         np.testing.assert_array_equal(x, y)
+
+
+def test_the_docs_typed_letters_load_as_emnist_letters(tmp_path):
+    """docs/images/make_letters.py, which made the 26-class pictures, writes a set the trainer
+    reads as EMNIST Letters: upright, 26 named classes, the counts asked for."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_letters", Path(trainer.__file__).parent / "docs" / "images" / "make_letters.py")
+    make_letters = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_letters)
+    make_letters.write(tmp_path, n_train=3, n_test=2, seed=0)
+    data = datasets.load("emnist-letters", tmp_path, False)
+    assert data.classes[:2] == ["Aa", "Bb"] and data.n_classes == 26
+    assert len(data.train_labels) == 78 and len(data.test_labels) == 52
+    np.testing.assert_array_equal(np.bincount(data.test_labels), np.full(26, 2))
+    # upright: ink fills the frame's middle, and the 2-pixel border EMNIST keeps stays dark
+    images = data.train_images.reshape(-1, 28, 28)
+    assert images[:, 0, :].max() < 60 and images[:, 8:20, 8:20].mean() > 40

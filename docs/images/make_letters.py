@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import argparse
 import string
+import sys
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from basicnet import datasets, idx
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project, run from anywhere
+from basicnet import datasets, idx  # noqa: E402
 
 FONTS = ["DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSerif",
          "DejaVuSerif-Bold", "DejaVuSerif-Italic", "DejaVuSansMono", "STIXGeneral",
