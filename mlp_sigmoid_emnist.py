@@ -21,14 +21,23 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from basicnet import datasets, netfile
+from basicnet import datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
 from basicnet.constants import IMAGE_SIDE, N_INPUTS, PREPARATIONS, default_preparation
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
 from basicnet.threads import tune_threads
-from basicnet.training import Diverged, EpochDone, Hyper, evaluate, train
+from basicnet.training import (
+    BatchDone,
+    Diverged,
+    EpochDone,
+    Hyper,
+    RateChanged,
+    Steering,
+    evaluate,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parent
 NETWORKS_DIR = ROOT / "networks"
@@ -52,6 +61,7 @@ class Config(Hyper):
     no_draw_l1: bool = False
     record: str | None = None
     evaluate: bool = False
+    report: str | None = None
     save: str | None = None
     no_save: bool = False
     overwrite: bool = False
@@ -142,7 +152,10 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--augment", type=int, nargs="?", const=2, default=d.augment, metavar="PX",
                    help="shift every training image by a random offset of up to PX pixels "
                         "(default PX: 2) each time it is seen; the test set is never shifted")
-    p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
+    p.add_argument("--seed", type=int,
+                   help="random seed (default: a fresh one); either way it is kept in the "
+                        "network file and the log, so the run can be repeated (with the same "
+                        "--threads)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="BLAS threads for the matrix products (default: chosen while "
                         "training, by timing batches with 1, 2, 4, ... up to one per core)")
@@ -156,7 +169,12 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--record", metavar="FILE.gif",
                    help="write the window's evolution to an animated GIF (also headless)")
     p.add_argument("--evaluate", action="store_true",
-                   help="only test the given network: no training, no save")
+                   help="only test the given network: no training, no save; prints the "
+                        "confusion matrix and the most confident mistakes")
+    p.add_argument("--report", metavar="FILE.png",
+                   help="draw where the network errs (confusion matrix, accuracy per class, "
+                        "the most confident mistakes) in one picture: with --evaluate, or at "
+                        "the end of training")
     p.add_argument("--save", metavar="PATH", help="where to save (default: networks/<run>.npz)")
     p.add_argument("--no-save", action="store_true", help="do not save the network")
     p.add_argument("--overwrite", action="store_true", help="allow --save to replace a file")
@@ -190,6 +208,16 @@ def parse_args(argv=None) -> Config:
         p.error("--no-download and --download-only contradict each other")
     if cfg.record and not cfg.record.lower().endswith(".gif"):
         p.error("--record needs a file name ending in .gif")
+    if cfg.report:
+        if cfg.download_only:
+            p.error("--report needs a training run or --evaluate")
+        if cfg.report.endswith(("/", os.sep)):
+            p.error(f"--report {cfg.report} names a folder; give a file path")
+        from basicnet.plots import picture_format
+        try:
+            picture_format(cfg.report, "--report")
+        except UsageError as e:
+            p.error(str(e))
     return cfg
 
 
@@ -292,6 +320,12 @@ def run_settings(cfg: Config) -> dict:
     return {k: getattr(cfg, k) for k in keep}
 
 
+def fresh_seed() -> int:
+    """A seed for a run not given one: drawn from the system's entropy, 63 bits (the network
+    file stores it as int64), and kept like a given one so that the run can be repeated."""
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 def main(argv=None) -> int:
     cfg = parse_args(argv)
     made: list = []  # folders and files this run created, taken away again if it fails
@@ -319,8 +353,11 @@ def _main(cfg: Config, made: list) -> int:
         folder = datasets.ensure(cfg.dataset or "mnist", cfg.data_dir, True, say)
         say(f"{cfg.dataset or 'mnist'} is ready in {folder}")
         return 0
+    if cfg.seed is None:
+        cfg.seed = fresh_seed()
     rng = np.random.default_rng(cfg.seed)
     nf = prepare_network(cfg)
+    figure = report_path(cfg) if cfg.evaluate else None
     name = cfg.dataset or (nf.dataset if nf else None)
     if nf is not None and name in datasets.CATALOGUE and cfg.data_dir is None:
         # the catalogue knows the shape of its datasets: refuse before a download starts
@@ -353,22 +390,37 @@ def _main(cfg: Config, made: list) -> int:
         f"{len(data.test_labels)} test images")
 
     if cfg.evaluate:
-        say(evaluate(net, data.test_images, data.test_labels, data.n_classes).line())
+        result = evaluate(net, data.test_images, data.test_labels, data.n_classes)
+        for line in [*report.confusion_text(result, data.classes, report.terminal_width()), "",
+                     *report.mistakes_text(result, data.classes)]:
+            say(line)
+        if figure is not None:
+            write_report(figure, result, data, nf, cfg.overwrite)
+        say(result.line())
         return 0
 
     netfile.check(nf)  # a network its file would refuse is refused before training, not after
     run = f"{name}-{net.sizes_text}-{time.strftime('%Y%m%d-%H%M%S')}"
     save_path, log_path, record = output_paths(cfg, run, made)
+    figure = Path(cfg.report) if cfg.report else None
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
                        nf.optimizer.vb if nf.optimizer else [])
     saver = Saver(cfg.overwrite)
     manual_path = save_path or unique_path(NETWORKS_DIR / f"{run}.npz")  # S with --no-save
-    window = open_window(cfg, nf, data, name, lambda: save_now(nf, saver, manual_path))
+    steering = Steering()  # the window's hand on the learning rate
+    window = open_window(cfg, nf, data, name, lambda: save_now(nf, saver, manual_path),
+                         steering)
     try:
         with threadpool_limits(cfg.threads, user_api="blas"):  # None: tune_threads decides
-            result = run_training(cfg, nf, data, rng, window, save_path, log_path, saver)
+            result = run_training(cfg, nf, data, rng, window, save_path, log_path, saver,
+                                  steering)
         write_recording(window, record)
+        if figure is not None:
+            try:
+                write_report(figure, result, data, nf, cfg.overwrite)
+            except UsageError as e:  # the network is saved: the picture alone is lost
+                say(f"note: {e}")
         say(result.line())  # saved and said at once: nothing waits on the window below
         if window is not None and window.finished and not cfg.close_when_done:
             # the finished curves stay on screen until the window is closed; Ctrl+C or a
@@ -406,8 +458,12 @@ def output_paths(cfg: Config, run: str, made: list | None = None):
     record = Path(cfg.record) if cfg.record else None
     if record is not None:
         check_writable(record, cfg.overwrite, "--record", made)
+    figure = Path(cfg.report) if cfg.report else None
+    if figure is not None:
+        check_writable(figure, cfg.overwrite, "--report", made)
     named = [(f, p.resolve()) for f, p in (("--save", save_path), ("--log", log_path),
-                                           ("--record", record)) if p is not None]
+                                           ("--record", record), ("--report", figure))
+             if p is not None]
     if cfg.network:
         named.append(("the network being trained", Path(cfg.network).resolve()))
     for i, (flag, path) in enumerate(named):
@@ -426,8 +482,38 @@ def output_paths(cfg: Config, run: str, made: list | None = None):
     return save_path, log_path, record
 
 
+def report_path(cfg: Config) -> Path | None:
+    """--evaluate's --report picture, checked before the network is tested."""
+    if not cfg.report:
+        return None
+    figure = Path(cfg.report)
+    check_writable(figure, cfg.overwrite, "--report")
+    if figure.resolve() == Path(cfg.network).resolve():
+        raise UsageError(f"--report and the network being tested both name {figure}")
+    return figure
+
+
+def write_report(path: Path, result, data, nf: netfile.NetFile, overwrite: bool) -> None:
+    """The --report picture of where the network errs."""
+    from basicnet import plots
+
+    fig = plots.report_figure(result, data.test_images, data.classes,
+                              title=f"Where {nf.net.sizes_text} errs on {data.name}: "
+                                    f"{100 * result.accuracy:.2f}% of {result.total:,} test "
+                                    f"images right")
+    plots.save(fig, os.fspath(path), overwrite, flag="--report")
+    say(f"report: {path}")
+
+
+def log_settings(cfg: Config, name: str) -> dict:
+    """What the log keeps of the run: its settings with the seed and data, enough to repeat it
+    (with the same thread count: see docs/live-window.md)."""
+    return {**run_settings(cfg), "seed": cfg.seed, "dataset": name,
+            "network": cfg.network}
+
+
 def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path, log_path,
-                 saver: Saver | None = None):
+                 saver: Saver | None = None, steering: Steering | None = None):
     """Train, log every epoch, save the network; the test result of the network as saved.
 
     Ctrl+C, SIGTERM and SIGHUP (and closing the window) stop training after the current batch;
@@ -435,7 +521,8 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     nothing: the save, once begun, ends."""
     saver = saver or Saver(cfg.overwrite)
     net = nf.net
-    events = train(net, data, cfg, rng, nf.optimizer, nf.epochs_trained, nf.samples_seen)
+    events = train(net, data, cfg, rng, nf.optimizer, nf.epochs_trained, nf.samples_seen,
+                   steering)
     if cfg.threads is None:
         events = tune_threads(events)
     if window is not None:
@@ -445,7 +532,7 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     # the window's pause loop ends when a signal asks to stop, as when the window is closed
     stop = StopRequest(on_request=window.request_stop if window else None)
     with stop:
-        log = open_log(log_path) if log_path is not None else None
+        log = open_log(log_path, log_settings(cfg, data.name)) if log_path is not None else None
         bars = progress(events, cfg.epochs, nf.epochs_trained)
         log_failed = None
         try:
@@ -458,6 +545,12 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
                         if log is not None:
                             log.write(event)
                     except OSError as e:  # a full disk: keep the network, stop here
+                        log_failed = e
+                        break
+                elif isinstance(event, RateChanged):
+                    try:
+                        log.note(event)
+                    except OSError as e:
                         log_failed = e
                         break
                 else:
@@ -496,10 +589,10 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     return result
 
 
-def open_log(path: Path) -> CsvLog:
+def open_log(path: Path, settings: dict | None = None) -> CsvLog:
     """The run's CSV log, or a one-line error naming it (nothing left behind)."""
     try:
-        return CsvLog(path)
+        return CsvLog(path, settings)
     except OSError as e:
         raise UsageError(f"could not write the log {path}: {e.strerror or e}") from None
 
@@ -527,7 +620,8 @@ def write_recording(window, record: Path | None) -> None:
         say(f"recording: {gif}")
 
 
-def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
+def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save,
+                steering: Steering | None = None):
     """The live window, an off-screen one when only --record asks for pictures, or None.
     Without a display the trainer says so in one line and goes on headless."""
     if cfg.headless and not cfg.record:
@@ -535,7 +629,7 @@ def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save):
     from basicnet.trainer.window import NoDisplay, TrainerWindow
 
     args = dict(title=name, draw_l1=not cfg.no_draw_l1, record=cfg.record, on_save=on_save,
-                overwrite=cfg.overwrite,
+                overwrite=cfg.overwrite, steering=steering,
                 epochs=cfg.epochs, epochs_before=nf.epochs_trained,
                 rng=np.random.default_rng(cfg.seed))  # its own: training's stays untouched
     if not cfg.headless:
@@ -619,7 +713,7 @@ def progress(events, epochs: int, before: int | None = None):
             say(f"{epoch_name(e.epochs_trained, e.epoch, epochs)}  train cost {e.train_cost:.4f}  "
                 f"test cost {e.test.cost:.4f}  test accuracy {100 * e.test.accuracy:.2f}%  "
                 f"{e.seconds:.2f} s  {e.samples_per_s:,.0f} samples/s")
-        else:
+        elif isinstance(event, BatchDone):
             if bar is None:  # on stderr, whose troubles must not stop training
                 age = event.epoch + (before if before is not None else 0)
                 bar = tqdm(total=event.n_batches, desc=epoch_name(age, event.epoch, epochs),

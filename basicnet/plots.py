@@ -335,6 +335,114 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
     return fig
 
 
+# --- where a network errs ----------------------------------------------------------------
+
+GALLERY_COLS = 8
+COUNT_FONT = (4.5, 9.0)     # points: counts in cells smaller than the first are left out
+
+
+def report_figure(evaluation, images: np.ndarray, classes, n_mistakes: int = 16,
+                  title: str = "", fig: Figure | None = None) -> Figure:
+    """One picture of where a network errs on its test set: the confusion matrix as a heat map
+    (counts in the cells while they fit), each class's accuracy beside its row, and the most
+    confident mistakes with their images. `images` are the test images (N, 784) uint8 in the
+    evaluation's order; `evaluation` is a training.Evaluation.
+
+    The heat map's colours are on a log scale: the diagonal holds hundreds per cell and the
+    confusions a handful, and on a linear scale the confusions, the point of the picture,
+    would all be white. Empty cells stay white."""
+    from matplotlib.colors import LogNorm
+
+    from .training import worst_mistakes
+
+    confusion = np.asarray(evaluation.confusion)
+    k = len(confusion)
+    names = [str(c) for c in classes]
+    worst = worst_mistakes(evaluation, n_mistakes)
+    side = float(np.clip(0.32 * k + 1.5, 4.6, 12.0))        # inches of heat map
+    rows = -(-len(worst) // GALLERY_COLS)
+    gallery_h = 1.35 * rows + 0.45 if worst else 0.5
+    fig = _sized(fig, max(side * 1.4 + 1.2, 9.0), side + 1.5 + gallery_h)
+    with rc_context(STYLE):
+        top, bottom = fig.subfigures(2, 1, height_ratios=[side + 1.5, gallery_h])
+        ax, acc_ax = top.subplots(1, 2, width_ratios=[1.0, 0.3], sharey=True)
+        vmax = max(int(confusion.max(initial=0)), 2)
+        im = ax.imshow(np.ma.masked_equal(confusion, 0), cmap="Blues",
+                       norm=LogNorm(vmin=1, vmax=vmax), interpolation="nearest", gid="confusion")
+        ax.grid(False)
+        cell_pt = side * 72 / (k + 1)
+        label_size = float(np.clip(cell_pt * 0.7, 5, 9))
+        ax.set_xticks(range(k), names, fontsize=label_size, rotation=90 if k > 12 else 0)
+        ax.set_yticks(range(k), names, fontsize=label_size)
+        ax.set_xlabel("the network's guess")
+        ax.set_ylabel("true class")
+        ax.set_title("Confusion matrix")
+        _counts(ax, confusion, im, cell_pt)
+        top.colorbar(im, ax=ax, location="left", shrink=0.6, pad=0.02,
+                     label="test images (log scale)")
+        _class_accuracy(acc_ax, evaluation.class_accuracy(), cell_pt)
+        _gallery(bottom, worst, images, names)
+        fig.suptitle(title or f"Where the network errs: {100 * evaluation.accuracy:.2f}% of "
+                     f"{evaluation.total:,} test images right")
+    return fig
+
+
+def _counts(ax, confusion, im, cell_pt: float) -> None:
+    """Each non-empty cell's count, in a size that fits the cell's widest count, or none."""
+    digits = len(str(int(confusion.max(initial=0))))
+    size = min(COUNT_FONT[1], cell_pt / (0.62 * digits + 0.5))
+    if size < COUNT_FONT[0]:
+        return  # too small to read: the heat map says it
+    for (i, j), v in np.ndenumerate(confusion):
+        if v:
+            dark = im.norm(v) > 0.55
+            ax.text(j, i, str(int(v)), ha="center", va="center", fontsize=size,
+                    color="white" if dark else "0.15", gid=f"count:{i}:{j}")
+
+
+def _class_accuracy(ax, accuracy: np.ndarray, cell_pt: float) -> None:
+    """A bar per true class, beside its row of the matrix; its figure on it while it fits."""
+    k = len(accuracy)
+    shown = np.where(np.isfinite(accuracy), accuracy, 0.0)
+    ax.barh(range(k), shown, height=0.75, color=colours(1)[0], gid="class_accuracy")
+    low = float(np.nanmin(accuracy)) if np.isfinite(accuracy).any() else 0.0
+    left = max(0.0, math.floor(20 * low - 0.5) / 20)  # zoomed in, in 5 % steps
+    ax.set_xlim(left, 1.0)
+    size = min(COUNT_FONT[1], cell_pt * 0.55)
+    if size >= COUNT_FONT[0]:
+        for i, a in enumerate(accuracy):
+            if np.isfinite(a):
+                ax.text(max(a, left) - 0.01 * (1 - left), i, f"{100 * a:.1f}%", ha="right",
+                        va="center", fontsize=size, color="white", gid=f"accuracy:{i}")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.xaxis.set_major_locator(MaxNLocator(3))
+    ax.tick_params(axis="y", left=False, labelleft=False)
+    ax.grid(axis="y", visible=False)
+    ax.set_title("Right, per class")
+
+
+def _gallery(sub, worst, images: np.ndarray, names) -> None:
+    if not worst:
+        sub.text(0.5, 0.5, "no mistakes: every test image was guessed right", ha="center",
+                 va="center", fontsize=11)
+        return
+    rows = -(-len(worst) // GALLERY_COLS)
+    axes = sub.subplots(rows, GALLERY_COLS, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, m in zip(axes.ravel(), worst):
+        side = int(round(math.sqrt(images.shape[1])))
+        # dark ink on white, as on paper (the datasets store light ink on black)
+        ax.imshow(images[m.index].reshape(side, side), cmap="gray_r", vmin=0, vmax=255,
+                  interpolation="nearest", gid=f"mistake:{m.index}")
+        ax.set_title(f"{names[m.truth]} → {names[m.guess]}  {100 * m.confidence:.1f}%",
+                     fontsize=9)
+        ax.text(0.5, -0.04, f"#{m.index}", transform=ax.transAxes, ha="center", va="top",
+                fontsize=8, color="0.4")
+    sub.suptitle(f"The {len(worst)} most confident mistakes: true → guess, the network's "
+                 f"confidence, # test index", fontsize=11)
+
+
 # --- the command line the three scripts share ----------------------------------------------
 
 class PlotError(UsageError):
@@ -356,14 +464,20 @@ def display_problem() -> str | None:
     return None
 
 
-def save(fig: Figure, out: str, overwrite: bool = False) -> None:
+def picture_format(out: str, flag: str = "--out") -> str:
+    """The picture format `out`'s extension names; PlotError (naming `flag`) for one that
+    matplotlib cannot write. Cheap, so a script can ask before it starts its work."""
+    ext = os.path.splitext(out)[1].lower().lstrip(".")
+    if ext not in Figure().canvas.get_supported_filetypes():
+        raise PlotError(f"{flag} {out}: unknown picture format '.{ext}' "
+                        f"(use .png, .svg or .pdf)")
+    return ext
+
+
+def save(fig: Figure, out: str, overwrite: bool = False, flag: str = "--out") -> None:
     """Write the figure to `out` (format from its extension) through a temporary file, so a
     failure never leaves half a picture behind."""
-    ext = os.path.splitext(out)[1].lower().lstrip(".")
-    formats = fig.canvas.get_supported_filetypes()
-    if ext not in formats:
-        raise PlotError(f"--out {out}: unknown picture format '.{ext}' "
-                        f"(use .png, .svg or .pdf)")
+    ext = picture_format(out, flag)
     try:
         with atomic_write(out, overwrite=overwrite) as f:
             fig.savefig(f, format=ext)

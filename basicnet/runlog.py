@@ -6,7 +6,10 @@ so the two formats are understood in exactly one place:
 
 * the CSV that `CsvLog` writes: a header row, then one row per epoch with
   epoch, samples_seen, elapsed_s, learning_rate, train_cost, test_cost, test_accuracy
-  (extra columns are ignored, missing ones or empty cells become "not logged");
+  (extra columns are ignored, missing ones or empty cells become "not logged"), and two more:
+  `note`, which marks a row that is not an epoch but an event (the learning rate changed by
+  hand: `Run.lr_marks`, never a point on a curve), and `settings`, the run's settings as a
+  JSON object on the first row (`Run.settings`);
 * the trainer's terminal output saved to a text file (`python mlp_sigmoid_emnist.py | tee run.txt`,
   the seed's habit), where each epoch prints
 
@@ -22,10 +25,11 @@ so the two formats are understood in exactly one place:
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,16 +38,20 @@ from .files import open_to_read
 X_AXES = ("epochs", "samples", "seconds")
 CSV_COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
                "test_accuracy")
+EXTRA_COLUMNS = ("note", "settings")
 
 
 class CsvLog:
-    """The trainer's log: one header row (CSV_COLUMNS), then one row per epoch, flushed as it
-    is written so that a plot can follow a run that is still going."""
+    """The trainer's log: one header row (COLUMNS), then one row per epoch, and a row with a
+    note where the learning rate was changed by hand; each flushed as it is written so that a
+    plot can follow a run that is still going. The first row also holds the run's `settings`
+    as JSON (with its seed: what repeats the run)."""
 
-    COLUMNS = CSV_COLUMNS
+    COLUMNS = CSV_COLUMNS + EXTRA_COLUMNS
 
-    def __init__(self, path):
+    def __init__(self, path, settings: dict | None = None):
         self.path = path
+        self._settings = json.dumps(settings, sort_keys=True) if settings else ""
         self._file = open(path, "w", newline="")
         self._writer = csv.writer(self._file)
         try:
@@ -56,10 +64,19 @@ class CsvLog:
     def write(self, e) -> None:
         """One row from an epoch's figures (a `training.EpochDone`). OSError (naming the file)
         when it cannot be written."""
+        self._row([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}", f"{e.lr:.6g}",
+                   f"{e.train_cost:.6f}", f"{e.test.cost:.6f}", f"{e.test.accuracy:.6f}", ""])
+
+    def note(self, e) -> None:
+        """A row for a learning rate changed by hand (a `training.RateChanged`): where it
+        happened (epoch as a fraction), the new rate and the note; no figures."""
+        self._row([f"{e.epoch:.6g}", e.samples_seen, f"{e.elapsed:.3f}", f"{e.lr:.6g}",
+                   "", "", "", e.note()])
+
+    def _row(self, cells: list) -> None:
+        settings, self._settings = self._settings, ""  # on the first row only
         try:
-            self._writer.writerow([e.epochs_trained, e.samples_seen, f"{e.elapsed:.3f}",
-                                   f"{e.lr:.6g}", f"{e.train_cost:.6f}", f"{e.test.cost:.6f}",
-                                   f"{e.test.accuracy:.6f}"])
+            self._writer.writerow([*cells, settings])
             self._file.flush()
         except OSError as err:
             raise OSError(err.errno, err.strerror, os.fspath(self.path)) from None
@@ -104,6 +121,8 @@ class Run:
     test_accuracy: np.ndarray | None = None
     cost_name: str | None = None               # "cross-entropy" / "quadratic" when the log says
     description: str | None = None             # "784-100-10, sigmoid, cross-entropy cost, mnist"
+    settings: dict = field(default_factory=dict)  # the run's settings, when the log has them
+    lr_marks: list = field(default_factory=list)  # (epoch, new rate, note): changed by hand
 
     def x(self, axis: str) -> np.ndarray:
         """The x values for `axis` (one of X_AXES); RunLogError when this log cannot give them."""
@@ -151,27 +170,57 @@ def _read_csv(name: str, text: str) -> Run:
     if not {"train_cost", "test_cost", "test_accuracy"} & set(header):
         raise RunLogError(f"{name}: CSV without any of the columns train_cost, test_cost, "
                           f"test_accuracy: nothing to plot")
-    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    if not body:
-        raise RunLogError(f"{name}: the log has a header but no epochs yet")
-    columns = {h: np.full(len(body), np.nan) for h in header if h in CSV_COLUMNS}
-    for i, row in enumerate(body):
+    lines = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(cell.strip() for cell in r)]
+    for line, row in lines:
         if len(row) != len(header):
-            raise RunLogError(f"{name}: line {i + 2} has {len(row)} cells, the header "
+            raise RunLogError(f"{name}: line {line} has {len(row)} cells, the header "
                               f"{len(header)}")
+    at = {h: i for i, h in enumerate(header)}
+    settings = _settings(name, lines[0] if lines else None, at.get("settings"))
+    # a row with a note is an event, not an epoch: a mark, never a point on the curves
+    noted = [(line, r) for line, r in lines if "note" in at and r[at["note"]].strip()]
+    marks = [(_cell_number(name, line, "epoch", r[at["epoch"]]),
+              _cell_number(name, line, "learning_rate", r[at["learning_rate"]])
+              if "learning_rate" in at and r[at["learning_rate"]].strip() else math.nan,
+              r[at["note"]].strip())
+             for line, r in noted]
+    lines = [(line, r) for line, r in lines if "note" not in at or not r[at["note"]].strip()]
+    if not lines:
+        raise RunLogError(f"{name}: the log has a header but no epochs yet")
+    body = [r for _, r in lines]
+    columns = {h: np.full(len(body), np.nan) for h in header if h in CSV_COLUMNS}
+    for i, (line, row) in enumerate(lines):
         for h, cell in zip(header, row):
             if h in columns and cell.strip():
-                try:
-                    columns[h][i] = float(cell)
-                except ValueError:
-                    raise RunLogError(f"{name}: line {i + 2}: {h} is {cell.strip()!r}, "
-                                      f"not a number") from None
+                columns[h][i] = _cell_number(name, line, h, cell)
     if np.any(np.isnan(columns["epoch"])):
         raise RunLogError(f"{name}: a row without an epoch number")
     got = {k: _present(v) for k, v in columns.items()}
     return Run(name, "csv", columns["epoch"], got.get("samples_seen"), got.get("elapsed_s"),
                got.get("learning_rate"), got.get("train_cost"), got.get("test_cost"),
-               got.get("test_accuracy"))
+               got.get("test_accuracy"), settings=settings, lr_marks=marks)
+
+
+def _cell_number(name: str, line: int, column: str, cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        raise RunLogError(f"{name}: line {line}: {column} is {cell.strip()!r}, "
+                          f"not a number") from None
+
+
+def _settings(name: str, first, column: int | None) -> dict:
+    """The run's settings, from the first row's `settings` cell; {} when it has none."""
+    if first is None or column is None or not first[1][column].strip():
+        return {}
+    line, row = first
+    try:
+        settings = json.loads(row[column])
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict):
+        raise RunLogError(f"{name}: line {line}: settings is not a JSON object")
+    return settings
 
 
 # --- terminal output -----------------------------------------------------------------------

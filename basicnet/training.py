@@ -66,15 +66,49 @@ def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -
 
 @dataclass
 class Evaluation:
+    """A network's result on a test set: the figures, the confusion matrix, and each image's
+    guess with how sure the network was of it (the stuff "why does it err?" is made of)."""
+
     accuracy: float       # fraction correct
     correct: int
     total: int
     cost: float           # mean cost
     confusion: np.ndarray  # (K, K) counts, rows = true class, columns = guess
+    labels: np.ndarray | None = None      # (N,) the true classes
+    guesses: np.ndarray | None = None     # (N,) the network's guesses
+    confidence: np.ndarray | None = None  # (N,) its confidence in each guess, 0..1
 
     def line(self) -> str:
         """The last line of every run; other tools read this exact shape."""
         return f"test accuracy: {100 * self.accuracy:.2f}% ({self.correct}/{self.total})"
+
+    def class_accuracy(self) -> np.ndarray:
+        """(K,) the fraction of each true class guessed right; NaN for a class with no test
+        image."""
+        shown = self.confusion.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(shown > 0, np.diag(self.confusion) / shown, np.nan)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    index: int          # in the test set
+    truth: int          # the true class
+    guess: int
+    confidence: float   # how sure the network was of its wrong guess, 0..1
+
+
+def worst_mistakes(evaluation: Evaluation, n: int = 16) -> list[Mistake]:
+    """The `n` wrong guesses the network was most confident of, most confident first (ties:
+    the lower test index first). A confident mistake is the telling kind: a digit that really
+    looks like another, or a wrong label."""
+    e = evaluation
+    if e.guesses is None or n <= 0:
+        return []
+    wrong = np.flatnonzero(e.guesses != e.labels)
+    worst = wrong[np.argsort(-e.confidence[wrong], kind="stable")[:n]]
+    return [Mistake(int(i), int(e.labels[i]), int(e.guesses[i]), float(e.confidence[i]))
+            for i in worst]
 
 
 @dataclass
@@ -101,24 +135,51 @@ class EpochDone:
     samples_per_s: float
 
 
+@dataclass
+class RateChanged:
+    """The learning rate was changed by hand (`Steering`); from the next batch on it is `lr`."""
+
+    epoch: float        # the network's age in epochs, fractional: where the change applies
+    samples_seen: int
+    elapsed: float      # training time since the run started
+    lr: float           # the rate of the next batch
+    factor: float       # how much the hand changed it since the last change
+
+    def note(self) -> str:
+        return f"learning rate ×{self.factor:.3g} by hand"
+
+
+@dataclass
+class Steering:
+    """A hand on the running training: whoever holds it (the live window) changes it, and
+    `train` reads it before every batch. The schedule's rate is multiplied by `lr_scale`."""
+
+    lr_scale: float = 1.0
+
+
 class Diverged(ArithmeticError):
     """The cost became NaN or infinite; the network holds the weights of the last good epoch."""
 
 
 def evaluate(net: Network, images: np.ndarray, labels: np.ndarray, n_classes=None) -> Evaluation:
+    """Test `net` on every image: cost, accuracy, confusion matrix, and each guess with its
+    confidence (output_layer.confidence of the guessed class)."""
     k = n_classes or net.sizes[-1]
-    cost_sum, guesses = 0.0, []
-    for i in range(0, len(labels), EVAL_BATCH):
+    total = len(labels)
+    guess = np.zeros(total, np.int64)
+    sure = np.zeros(total, np.float32)
+    cost_sum = 0.0
+    for i in range(0, total, EVAL_BATCH):
         y = labels[i:i + EVAL_BATCH]
         out = net.predict(to_input(images[i:i + EVAL_BATCH]))
         cost_sum += net.cost(out, y) * len(y)
-        guesses.append(out.argmax(axis=1))
-    guess = np.concatenate(guesses) if guesses else np.zeros(0, np.int64)
+        guess[i:i + len(y)] = out.argmax(axis=1)
+        sure[i:i + len(y)] = net.output_layer.confidence(out).max(axis=1)
     confusion = np.bincount(labels.astype(np.int64) * k + guess,  # no uint8 wrap-round
                             minlength=k * k).reshape(k, k)
     correct = int(np.trace(confusion))
-    total = len(labels)
-    return Evaluation(correct / max(total, 1), correct, total, cost_sum / max(total, 1), confusion)
+    return Evaluation(correct / max(total, 1), correct, total, cost_sum / max(total, 1), confusion,
+                      labels, guess, sure)
 
 
 def _diverged(net: Network, optimizer: SGD, good, epoch: int, where: str) -> Diverged:
@@ -130,9 +191,12 @@ def _diverged(net: Network, optimizer: SGD, good, epoch: int, where: str) -> Div
 
 
 def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer: SGD,
-          epochs_trained: int = 0, samples_seen: int = 0):
+          epochs_trained: int = 0, samples_seen: int = 0, steering: Steering | None = None):
     """Train `net` in place on `data` (a datasets.Dataset) for hyper.epochs epochs, yielding
-    BatchDone / EpochDone events. Raises Diverged (after restoring the last good weights)."""
+    BatchDone / EpochDone events, and a RateChanged before the first batch that uses a new
+    `steering.lr_scale`. Raises Diverged (after restoring the last good weights)."""
+    steering = steering or Steering()
+    applied = 1.0  # the scale the rates of the batches so far were multiplied by
     n = len(data.train_labels)
     n_batches = math.ceil(n / hyper.batch_size)
     work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
@@ -142,6 +206,13 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
         order = rng.permutation(n)
         cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
         for batch in range(n_batches):
+            scale = steering.lr_scale  # read once: the batch and its event agree on it
+            lr = scale * learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
+                                       / hyper.epochs)
+            if scale != applied:
+                yield RateChanged(epochs_trained + epoch - 1 + batch / n_batches, samples_seen,
+                                  elapsed + seconds, lr, scale / applied)
+                applied = scale
             started = time.perf_counter()
             idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
             y = data.train_labels[idx]
@@ -153,8 +224,6 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             cost = net.cost(a[-1], y)
             if not math.isfinite(cost):
                 raise _diverged(net, optimizer, good, epoch, f"batch {batch + 1} (cost {cost})")
-            lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
-                               / hyper.epochs)
             optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
             cost_sum += cost
             samples_seen += len(idx)

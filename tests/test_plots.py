@@ -72,10 +72,12 @@ def csv_log(tmp_path):
 
 
 def csv_columns(path):
-    """The log read back independently of runlog: column name -> floats."""
+    """The log read back independently of runlog: column name -> floats (the figures; the
+    note and settings columns hold text)."""
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]
+            if k not in ("note", "settings")}
 
 
 TERMINAL = (

@@ -10,9 +10,10 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..training import BatchDone, EpochDone
+from ..training import BatchDone, EpochDone, RateChanged, worst_mistakes
 
 RATE_WINDOW = 64  # batches the samples/s figure is averaged over
+MISTAKES_KEPT = 24  # the most confident mistakes of the last test, for the mistakes view
 
 
 @dataclass
@@ -33,6 +34,7 @@ class TrainingHistory:
     live_acc: list = field(default_factory=list)     # (x, estimate %) during epochs
     lr_marks: list = field(default_factory=list)     # (x, new rate): changed by hand
     last_test: object = None                         # the last epoch's training.Evaluation
+    worst: list = field(default_factory=list)        # its most confident training.Mistakes
     _cost_sum: float = 0.0
     _cost_n: int = 0
     _rate: deque = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
@@ -50,8 +52,12 @@ class TrainingHistory:
             self.test_cost.append((x, event.test.cost))
             self.test_acc.append((x, 100 * event.test.accuracy))
             self.last_test = event.test
+            self.worst = worst_mistakes(event.test, MISTAKES_KEPT)
             self.batch = self.n_batches
             self.close_cost_point()
+        elif isinstance(event, RateChanged):
+            self.lr_marks.append((event.epoch, event.lr))
+            self.lr = event.lr
 
     def close_cost_point(self) -> None:
         """End the current stretch of batch costs with one point on the cost curve (the charts

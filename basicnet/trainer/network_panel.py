@@ -20,6 +20,36 @@ class NetworkPanel:
     def __init__(self, net, classes: list[str], probe):
         self.net, self.classes, self.probe = net, classes, probe
 
+    @staticmethod
+    def frame(size, sizes) -> tuple:
+        """Where the parts go in a panel of `size` for layer `sizes`: (inner rect, image width,
+        output column width, hidden column pitch, top and height of the layers). Pure, so the
+        window can find the neuron under the mouse without drawing."""
+        inner = pygame.Rect(14, 52, size[0] - 28, size[1] - 62)
+        # the image with two lines under it (label, guess) in the height there is
+        img_w = max(28, min(168, inner.width // 5, inner.height - 22 - 56))
+        out_w = 150 if NetworkPanel.labelled(size, sizes[-1]) else 130
+        col_w = (inner.width - img_w - out_w) / (len(sizes) - 2 + 1)
+        top = inner.top + 22
+        return inner, img_w, out_w, col_w, top, inner.bottom - top
+
+    @staticmethod
+    def labelled(size, n_out: int) -> bool:
+        """One row per class with its name and a bar, when rows are tall enough for a name."""
+        return n_out <= 30 and (size[1] - 62 - 22) / n_out >= 14
+
+    @staticmethod
+    def hidden_cells(size, sizes) -> list[list[pygame.Rect]]:
+        """Each hidden layer's cells, in the coordinates of a panel of `size`."""
+        inner, img_w, _, col_w, top, layer_h = NetworkPanel.frame(size, sizes)
+        columns = []
+        for l, n in enumerate(sizes[1:-1]):
+            cx = inner.left + img_w + col_w * (l + 1)
+            w = min(max(col_w * 0.45, 12), 120)
+            columns.append(r.layer_cells(n, pygame.Rect(round(cx - w / 2), top, round(w),
+                                                        layer_h)))
+        return columns
+
     def draw(self, s: pygame.Surface) -> None:
         net, probe = self.net, self.probe
         rect = s.get_rect()
@@ -27,24 +57,18 @@ class NetworkPanel:
         image, truth, acts = probe.image, probe.label, probe.activations
         if acts is None:
             image, acts = None, [None] + [np.zeros(n, np.float32) for n in net.sizes[1:]]
-        inner = pygame.Rect(14, 52, rect.width - 28, rect.height - 62)
+        inner, img_w, out_w, col_w, top, layer_h = self.frame(rect.size, net.sizes)
         n_out = net.sizes[-1]
         hidden = net.sizes[1:-1]
-        # the image with two lines under it (label, guess) in the height there is
-        img_w = max(28, min(168, inner.width // 5, inner.bottom - inner.top - 22 - 56))
-        # one row per class with its name and a bar, when rows are tall enough for a name
-        labelled = n_out <= 30 and (inner.bottom - inner.top - 22) / n_out >= 14
-        out_w = 150 if labelled else 130
-        col_w = (inner.width - img_w - out_w) / (len(hidden) + 1)
-        top = inner.top + 22
-        layer_h = inner.bottom - top
+        labelled = self.labelled(rect.size, n_out)
         img_rect = pygame.Rect(inner.left, top + max(0, (layer_h - img_w - 56) // 2), img_w,
                                img_w)
         guess = int(np.argmax(acts[-1])) if image is not None else None
         if image is not None:
             room = img_w + col_w * 0.5 - 12  # up to the first layer's cells
             self._verdict(s, inner, img_rect, image, truth, guess, acts[-1], room)
-        columns = self._hidden_columns(s, inner, hidden, img_w, col_w, top, layer_h)
+        columns = self.hidden_cells(rect.size, net.sizes)
+        self._hidden_names(s, inner, hidden, img_w, col_w)
         out_box = pygame.Rect(inner.right - out_w, top, out_w, layer_h)
         r.text(s, f"output  ({n_out})", (out_box.left + 40, inner.top), 16, r.DIM, "midtop")
         if labelled:
@@ -96,22 +120,17 @@ class NetworkPanel:
                "midtop", bold=True)
 
     @staticmethod
-    def _hidden_columns(s, inner, hidden, img_w, col_w, top, layer_h) -> list:
-        """A column of cells per hidden layer, with its name and size above."""
-        columns = []
+    def _hidden_names(s, inner, hidden, img_w, col_w) -> None:
+        """Each hidden layer's name and size above its column."""
         roomy = col_w >= r.text_size("hidden 4  (000)", 16)[0] + 12
         for l, n in enumerate(hidden):
             cx = inner.left + img_w + col_w * (l + 1)
-            w = min(max(col_w * 0.45, 12), 120)
-            box = pygame.Rect(round(cx - w / 2), top, round(w), layer_h)
-            columns.append(r.layer_cells(n, box))
             r.text(s, f"hidden {l + 1}  ({n})" if roomy else str(n), (cx, inner.top), 16,
                    r.DIM, "midtop")
         if hidden and not roomy:
             mid = inner.left + img_w + col_w * (len(hidden) + 1) / 2
             r.text(s, "hidden layers" if len(hidden) > 1 else "hidden", (mid, inner.top - 4),
                    16, r.DIM, "midbottom")
-        return columns
 
     def _class_rows(self, s, out_cells, out_box, out, guess, truth, row) -> None:
         """Up to 30 classes: a row each with its name and a bar."""

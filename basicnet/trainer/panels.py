@@ -16,13 +16,32 @@ import pygame
 from .. import render as r
 from ..constants import IMAGE_SIDE
 
+# What the keys do, most fully first; {view} is the other view M switches to
 KEY_HELP = [
-    "Space  pause / resume       S  save now       Esc  stop and save",
+    "Space  pause      ↑ ↓  learning rate      M  {view}      click a neuron  open it      "
+    "S  save now      Esc  stop and save",
+    "Space pause   ↑↓ rate   M {view}   click: open   S save   Esc stop",
+    "Space pause   ↑↓ rate   M {view}   Esc stop",
     "Space pause   S save   Esc stop",
 ]
+PAUSED_HELP = [
+    "Space  resume      N  one batch      ↑ ↓  learning rate      M  {view}      "
+    "click a neuron  open it      S  save now      Esc  stop and save",
+    "Space resume   N one batch   ↑↓ rate   M {view}   S save   Esc stop",
+    "Space resume   N one batch   ↑↓ rate   Esc stop",
+    "Space resume   N step   Esc stop",
+]
 FINISHED_HELP = [
-    "training is over       Esc or close the window to end",
+    "training is over      M  {view}      click a neuron  open it      "
+    "Esc or close the window to end",
+    "training is over      M  {view}      Esc or close the window to end",
+    "M {view}   Esc end",
     "Esc  end",
+]
+OPEN_HELP = [
+    "Esc or a click elsewhere  close the neuron      click another neuron  open it instead",
+    "Esc or a click elsewhere  close the neuron",
+    "Esc  close",
 ]
 
 
@@ -35,8 +54,9 @@ def panel_title(s: pygame.Surface, options, size: int = 21) -> None:
 class Header:
     """The run in one strip: what network, what state, how fast, how far."""
 
-    def __init__(self, net, title: str, history, state):
+    def __init__(self, net, title: str, history, state, steering=None):
         self.net, self.title, self.history, self.state = net, title, history, state
+        self.steering = steering  # a training.Steering: the learning rate's hand factor
 
     def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
         net, h, state = self.net, self.history, self.state
@@ -56,6 +76,9 @@ class Header:
         r.text(s, r.fit_text("basic-neural-net", title_w, 34, True), rect.topleft, 34, r.TEXT,
                bold=True)
         lr = f"η {h.lr:.3g}" if math.isfinite(h.lr) else ""
+        scale = self.steering.lr_scale if self.steering is not None else 1.0
+        if scale != 1.0 and not state.finished:
+            lr += f" (×{scale:.3g} by hand)"
         seen = f"{h.samples_seen:,} samples seen"
         done = f"{100 * h.progress():.0f}% of epoch"
         right = r.first_that_fits([" · ".join(p for p in (lr, seen, done) if p),
@@ -80,8 +103,8 @@ class Header:
 class Footer:
     """The keys on the left; a message, or the drawing's own cost, on the right."""
 
-    def __init__(self, state, budget):
-        self.state, self.budget = state, budget
+    def __init__(self, state, budget, inspector=None):
+        self.state, self.budget, self.inspector = state, budget, inspector
 
     def draw(self, s: pygame.Surface, rect: pygame.Rect, now: float) -> None:
         message = self.state.current_message(now)
@@ -101,7 +124,14 @@ class Footer:
 
     def key_help(self, width: float) -> str:
         """What the keys do now, said as fully as `width` allows."""
-        return r.first_that_fits(FINISHED_HELP if self.state.finished else KEY_HELP, width, 17)
+        state = self.state
+        if self.inspector is not None and self.inspector.is_open:
+            options = OPEN_HELP
+        else:
+            options = FINISHED_HELP if state.finished else PAUSED_HELP if state.paused else \
+                KEY_HELP
+        other = "tiles" if state.view == "mistakes" else "mistakes"
+        return r.first_that_fits([o.format(view=other) for o in options], width, 17)
 
 
 # --- the first layer's weights ---------------------------------------------------------------
@@ -112,8 +142,8 @@ class TilesPanel:
 
     refresh_s = 0.25
 
-    def __init__(self, net):
-        self.net = net
+    def __init__(self, net, inspector=None):
+        self.net, self.inspector = net, inspector  # the inspector's open tile is outlined
 
     @staticmethod
     def geometry(size, n: int):
@@ -153,18 +183,23 @@ class TilesPanel:
         mosaic = r.tile_mosaic(W0, IMAGE_SIDE, cols, gap=gap, scale=scale, background=r.PANEL,
                                rgbx=True)
         r.blit_array(s, mosaic, placed)
+        if self.inspector is not None and self.inspector.neuron is not None:
+            tile = self.tile_rect(rect.size, n, self.inspector.neuron)
+            pygame.draw.rect(s, r.ACCENT, tile.inflate(4, 4), 2)
         colour_key(s, rect.centerx, rect.bottom - 26, min(240, rect.width // 2), scale)
 
 
-def colour_key(s: pygame.Surface, centre_x: int, bottom: int, width: int, scale: float) -> None:
-    """The diverging map as a bar with its scale: what the weights' colours mean."""
+def colour_key(s: pygame.Surface, centre_x: int, bottom: int, width: int, scale: float,
+               words: bool = True) -> None:
+    """The diverging map as a bar with its scale: what the weights' colours mean (in words
+    under it, when `words` and there is room)."""
     key = pygame.Rect(0, 0, max(width, 1), 10)
     key.midbottom = (centre_x, bottom)
     ramp = r.diverging(np.linspace(-1, 1, key.width)[None, :].repeat(key.height, 0), 1.0)
     r.blit_array(s, ramp, key, keep_aspect=False)
     r.text(s, f"−{scale:.2g}", (key.left - 8, key.centery), 16, r.DIM, "midright")
     r.text(s, f"+{scale:.2g}", (key.right + 8, key.centery), 16, r.DIM, "midleft")
-    if width >= 120:
+    if words and width >= 120:
         r.text(s, "ink here inhibits", (key.left, key.bottom + 4), 16, (110, 170, 255))
         r.text(s, "excites", (key.right, key.bottom + 4), 16, (255, 140, 90), "topright")
 

@@ -6,13 +6,17 @@ frame when its `FrameBudget` allows. Drawing and training share one thread, so n
 (A worker thread would not buy more: with small batches training is mostly Python calls holding
 the GIL.) When training ends, `hold` keeps the window on the FINISHED state until it is closed.
 
-The window only routes: pygame events to the state they change, training events to the
-`TrainingHistory`, the network runs to the `NetworkProbe` (between batches, never while
-drawing), and each panel its rectangle. What it shows, left to right: every first-layer
-neuron's weights as a tile; the network on one test image; the cost and accuracy curves.
+The window only routes: pygame events to the state they change (the `Lesson` for a teacher's
+keys), training events to the `TrainingHistory`, the network runs to the `NetworkProbe` and the
+`NeuronInspector` (between batches, never while drawing), and each panel its rectangle. What it
+shows, left to right: every first-layer neuron's weights as a tile (or, M, where the network
+errs: the `MistakesPanel`, also what the finished run shows); the network on one test image (or
+the neuron clicked, the `NeuronPanel`); the cost and accuracy curves.
 
-Keys: Space pauses/resumes, S saves now, Esc or Q (or closing the window) stops after the
-current batch. Nothing here touches the display until a TrainerWindow is made.
+Keys: Space pauses/resumes, N trains one batch while paused, Up/Down (or +/-) change the
+learning rate, M switches the left column, S saves now, Esc or Q (or closing the window) stops
+after the current batch; Esc or a click elsewhere first closes an open neuron. Nothing here
+touches the display until a TrainerWindow is made.
 """
 
 from __future__ import annotations
@@ -29,12 +33,17 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner in the tra
 import pygame  # noqa: E402
 
 from .. import render as r  # noqa: E402
+from ..constants import IMAGE_SIDE  # noqa: E402
 from ..render import NoDisplay  # noqa: E402, F401  (the trainer catches it from here)
-from ..training import EpochDone  # noqa: E402
+from ..training import BatchDone, EpochDone, Steering  # noqa: E402
 from .budget import FrameBudget  # noqa: E402
 from .distorted import DistortedSamples, DistortedStrip  # noqa: E402
 from .history import TrainingHistory  # noqa: E402
+from .inspector import NeuronInspector  # noqa: E402
+from .lesson import Lesson  # noqa: E402
+from .mistakes_panel import MistakesPanel  # noqa: E402
 from .network_panel import NetworkPanel  # noqa: E402
+from .neuron_panel import NeuronPanel  # noqa: E402
 from .panels import AccuracyChart, CostChart, Footer, Header, TilesPanel  # noqa: E402
 from .probe import LIVE_ACCURACY_SAMPLES, NetworkProbe  # noqa: E402
 from .recorder import Recorder  # noqa: E402
@@ -49,11 +58,17 @@ PAUSED_FPS = 20
 PUMP_S = 0.1              # how often window events are read even when no frame is due
 COST_POINT_S = 0.5        # the training cost curve gets a point (a mean) this often
 CLOSE_KEYS = (pygame.K_ESCAPE, pygame.K_q)
+LESSON_KEYS = {pygame.K_m: Lesson.switch_view, pygame.K_n: Lesson.step,
+               pygame.K_RIGHT: Lesson.step, pygame.K_UP: Lesson.faster,
+               pygame.K_DOWN: Lesson.slower, pygame.K_PLUS: Lesson.faster,
+               pygame.K_EQUALS: Lesson.faster, pygame.K_KP_PLUS: Lesson.faster,
+               pygame.K_MINUS: Lesson.slower, pygame.K_KP_MINUS: Lesson.slower}
 
 
 def layout(size, draw_l1: bool, strip: bool = False) -> dict:
-    """Where everything goes on a canvas of `size` (at least MIN_SIZE): name -> Rect. `strip`:
-    room for the distorted training images under the network."""
+    """Where everything goes on a canvas of `size` (at least MIN_SIZE): name -> Rect. With
+    `draw_l1`, the left column ("tiles": the weight tiles or the mistakes) is there; with
+    `strip`, room for the distorted training images under the network."""
     W, H = size
     rects = {"header": pygame.Rect(20, 10, W - 40, 70),
              "footer": pygame.Rect(20, H - 30, W - 40, 24),
@@ -81,6 +96,50 @@ def layout(size, draw_l1: bool, strip: bool = False) -> dict:
     return rects
 
 
+def panels_shown(view: str, neuron_open: bool, tiles: bool, strip: bool = False) -> dict:
+    """Which panel each part of the layout shows: slot -> panel name. The left column holds
+    the tiles (when drawn) or the mistakes; an open neuron takes the network panel's place."""
+    slots = {"network": "neuron" if neuron_open else "network", "cost": "cost",
+             "accuracy": "accuracy"}
+    if strip:
+        slots["distorted"] = "distorted"
+    if view == "mistakes" or tiles:
+        slots["tiles"] = "mistakes" if view == "mistakes" else "tiles"
+    return slots
+
+
+def rescale(xy, size_from, size_to) -> tuple[float, float]:
+    """A point (or a size) on a surface of `size_from` where it falls on one of `size_to`: the
+    canvas is scaled onto a window smaller than the layout's minimum."""
+    return xy[0] * size_to[0] / size_from[0], xy[1] * size_to[1] / size_from[1]
+
+
+def neuron_at(rects: dict, shown: dict, sizes, point) -> int | None:
+    """The first-layer neuron drawn at `point` (canvas coordinates) in the layout `rects` with
+    the panels `shown` (slot -> panel): a weight tile, or a cell of the network panel's first
+    hidden layer. Pure, like `layout`. None elsewhere, and for a network without hidden layers
+    (its first layer is the output)."""
+    if len(sizes) < 3:
+        return None
+    if shown.get("tiles") == "tiles" and rects["tiles"].collidepoint(point):
+        box, n = rects["tiles"], sizes[1]
+        x, y = point[0] - box.left, point[1] - box.top
+        placed, rows, cols, gap = TilesPanel.geometry(box.size, n)
+        cell = IMAGE_SIDE + gap  # as TilesPanel.tile_rect places the tiles
+        pitch_x = cell * placed.width / (cols * cell - gap)
+        pitch_y = cell * placed.height / (rows * cell - gap)
+        i = int((y - placed.top) // pitch_y) * cols + int((x - placed.left) // pitch_x)
+        if 0 <= i < n and TilesPanel.tile_rect(box.size, n, i).collidepoint(x, y):
+            return i
+    if shown.get("network") == "network" and rects["network"].collidepoint(point):
+        box = rects["network"]
+        x, y = point[0] - box.left, point[1] - box.top
+        for i, cell in enumerate(NetworkPanel.hidden_cells(box.size, sizes)[0]):
+            if cell.inflate(2, 2).collidepoint(x, y):
+                return i
+    return None
+
+
 class TrainerWindow:
     """A window (or, with visible=False, an off-screen surface for --record) that draws a
     network while it trains. Use `watch` on the training events, `hold` to show the result,
@@ -89,25 +148,30 @@ class TrainerWindow:
     def __init__(self, net, data, title: str = "", draw_l1: bool = True, record=None,
                  on_save=None, visible: bool = True, size=SIZE, epochs: int | None = None,
                  epochs_before: int = 0, rng: np.random.Generator | None = None,
-                 overwrite: bool = False, distort=None, distortion: str = ""):
+                 overwrite: bool = False, steering: Steering | None = None, distort=None,
+                 distortion: str = ""):
         self.net, self.data, self.title = net, data, title
+        self.steering = steering or Steering()  # the keys' hand on training's learning rate
         self.on_save, self.visible = on_save, visible
         self.state = RunState()
         self.history = TrainingHistory(epochs=epochs, epochs_before=epochs_before)
         self.budget = FrameBudget(FRAME_BUDGET, MAX_FPS, CREDIT_MAX)
         self.probe = NetworkProbe(net, data, rng or np.random.default_rng())
-        self.header = Header(net, title, self.history, self.state)
-        self.footer = Footer(self.state, self.budget)
+        self.inspector = NeuronInspector(net, data.test_images)
+        self.lesson = Lesson(self.state, self.steering, self.inspector)
+        self.header = Header(net, title, self.history, self.state, self.steering)
+        self.footer = Footer(self.state, self.budget, self.inspector)
         classes = list(data.classes)
-        self.panels = {"tiles": TilesPanel(net)} if draw_l1 else {}
-        self.panels["network"] = NetworkPanel(net, classes, self.probe)
         # with augmentation, a strip of training images distorted as the network sees them
-        self.distorted = None
-        if distort is not None:
-            self.distorted = DistortedSamples(data, distort, np.random.default_rng(
-                self.probe.rng.integers(2**63)))
-            self.panels["distorted"] = DistortedStrip(self.distorted, classes, distortion)
-        self.panels.update(cost=CostChart(self.history, net.cost_name),
+        self.distorted = None if distort is None else DistortedSamples(
+            data, distort, np.random.default_rng(self.probe.rng.integers(2**63)))
+        self.panels = {"tiles": TilesPanel(net, self.inspector)} if draw_l1 else {}
+        self.panels.update(network=NetworkPanel(net, classes, self.probe),
+                           neuron=NeuronPanel(net, classes, self.inspector, data.test_images),
+                           mistakes=MistakesPanel(self.history, data.test_images, classes),
+                           **({} if self.distorted is None else
+                              {"distorted": DistortedStrip(self.distorted, classes, distortion)}),
+                           cost=CostChart(self.history, net.cost_name),
                            accuracy=AccuracyChart(self.history, LIVE_ACCURACY_SAMPLES))
         # ~30 frames over the first epoch, fewer per epoch later (see Recorder)
         every = max(64, len(data.train_labels) // 30)
@@ -117,7 +181,7 @@ class TrainerWindow:
             pygame.font.init()
             self.surface = pygame.Surface(size)
         self.canvas = self.surface  # what the panels are drawn on (see `_fit_canvas`)
-        self._rects, self._rects_for = {}, None
+        self._rects, self._rects_for, self._shown = {}, None, {}
         self._due, self._cache = {}, {}
         self._next_pump = self._next_cost_point = 0.0
         self._paused_at = None
@@ -197,7 +261,10 @@ class TrainerWindow:
             self.history.note(event, time.perf_counter())
             yield event
             now = time.perf_counter()
-            if isinstance(event, EpochDone):
+            stepped = isinstance(event, BatchDone) and self.state.steps > 0
+            if stepped:  # one batch trained while paused (N): show what it changed
+                self.state.steps -= 1
+            if isinstance(event, EpochDone) or stepped:
                 self.refresh()
                 self.frame(now)
             elif self.recorder is not None and self.recorder.due(self.history.samples_seen):
@@ -207,7 +274,7 @@ class TrainerWindow:
                 self.frame(now)
             elif now >= self._next_pump and self.visible:
                 self._pump(now)
-            while self.state.paused and not self.state.stopped:
+            while self.state.paused and not self.state.stopped and not self.state.steps:
                 self.frame(time.perf_counter())
                 time.sleep(1 / PAUSED_FPS)
             if self.state.stopped:
@@ -216,8 +283,11 @@ class TrainerWindow:
 
     def hold(self) -> None:
         """Show the finished run until the window is closed (close, Esc or Q). Training is
-        over, so frames are drawn at an easy pace and nothing else waits on them."""
+        over, so frames are drawn at an easy pace and nothing else waits on them. It shows
+        where the network errs (M goes back to the weights)."""
         self.state.finished, self.state.paused = True, False
+        if self.history.last_test is not None:
+            self.state.view = "mistakes"
         self.refresh()
         while self.visible and not self.state.stopped:
             self.frame(time.perf_counter())
@@ -226,7 +296,10 @@ class TrainerWindow:
     def handle(self, e) -> None:
         """React to one pygame event."""
         now = time.perf_counter()
-        if e.type == pygame.QUIT or (e.type == pygame.KEYDOWN and e.key in CLOSE_KEYS):
+        if e.type == pygame.KEYDOWN and e.key == pygame.K_ESCAPE and self.lesson.close():
+            self.refresh()  # Esc closed the neuron; it stops training only when none is open
+            self.next_frame = 0.0
+        elif e.type == pygame.QUIT or (e.type == pygame.KEYDOWN and e.key in CLOSE_KEYS):
             self.state.stopped = True
             if not self.state.finished:
                 self.message("stopping after this batch...")
@@ -234,6 +307,12 @@ class TrainerWindow:
             self._toggle_pause(now)
         elif e.type == pygame.KEYDOWN and e.key == pygame.K_s:
             self._save()
+        elif e.type == pygame.KEYDOWN and e.key in LESSON_KEYS:
+            self.message(LESSON_KEYS[e.key](self.lesson))
+            self.next_frame = 0.0  # an answer to a key shows at once, whatever the budget
+        elif e.type == pygame.MOUSEBUTTONDOWN and e.button == 1:
+            self._click(e.pos)
+            self.next_frame = 0.0
         elif e.type == pygame.DROPFILE:
             # switching networks mid-run would mix two runs' hyper-parameters, logs and save
             # paths; say how to do it instead
@@ -252,6 +331,18 @@ class TrainerWindow:
         else:
             self.history.skip_pause(now - (self._paused_at or now))
             self.budget.forgive(now)
+
+    def _click(self, pos) -> None:
+        """A neuron clicked opens (another neuron replaces the open one); a click elsewhere
+        closes it."""
+        rects = self.rects()
+        point = rescale(pos, self.surface.get_size(), self.canvas.get_size())
+        neuron = neuron_at(rects, self.shown(), self.net.sizes, point)
+        if neuron is not None:
+            self.lesson.open(neuron)
+        elif not self.lesson.close():
+            return
+        self.refresh()
 
     def _save(self) -> None:
         if self.on_save is None:
@@ -273,6 +364,7 @@ class TrainerWindow:
         image and the accuracy estimate (the probe runs the network), the cost curve's point."""
         still = self.state.paused or self.state.finished
         self.probe.update(now, self.history, still)
+        self.inspector.update(now)
         if self.distorted is not None:
             self.distorted.update(now, still)
         if now >= self._next_cost_point:
@@ -301,17 +393,22 @@ class TrainerWindow:
         """Make every panel redraw on the next frame (new epoch, resize, recording)."""
         self._due = {k: -math.inf for k in self._due}
 
+    def shown(self) -> dict:
+        """Which panel each part of the layout shows now: slot -> panel name."""
+        return panels_shown(self.state.view, self.inspector.is_open, "tiles" in self.panels,
+                            "distorted" in self.panels)
+
     def rects(self) -> dict:
-        """The layout for the window's current size (worked out once per size), in the
-        coordinates of the canvas."""
+        """The layout for the window's current size and view (worked out once per change), in
+        the coordinates of the canvas."""
         size = self.surface.get_size()
-        if self._rects_for != size:
+        key = size, "tiles" in self.shown()
+        if self._rects_for != key:
             canvas = (max(size[0], MIN_SIZE[0]), max(size[1], MIN_SIZE[1]))
             # a window smaller than the layout needs gets the layout scaled down, so nothing
             # overlaps (a window manager keeps windows above MIN_SIZE; not every desktop has one)
             self.canvas = self.surface if canvas == size else pygame.Surface(canvas)
-            self._rects = layout(canvas, "tiles" in self.panels, "distorted" in self.panels)
-            self._rects_for = size
+            self._rects, self._rects_for = layout(canvas, key[1], "distorted" in self.panels), key
             self._due = {name: -math.inf for name in self.panels}
             self._cache = {}
         return self._rects
@@ -321,10 +418,13 @@ class TrainerWindow:
         are drawn (the rest of the surface is assumed to hold the previous frame): sending a
         whole frame to an X server can cost more than drawing it."""
         now = time.perf_counter() if now is None else now
-        fresh = self._rects_for != self.surface.get_size()
+        shown = self.shown()
+        fresh = self._rects_for != (self.surface.get_size(), "tiles" in shown) or \
+            shown != self._shown  # another panel in a slot: its old picture must go
         rects = self.rects()
         s = self.canvas
         full = full or fresh
+        self._shown = shown
         strips = [rects["header_strip"], rects["footer_strip"]]
         if full:
             s.fill(r.BACKGROUND)
@@ -334,17 +434,17 @@ class TrainerWindow:
         changed = [s.get_rect()] if full else list(strips)
         # redraw the most overdue panel only (all of them when forced): spreading the costly
         # work over frames keeps every frame short, so the header can stay live
-        due = [(self._due[name], name) for name in self.panels
+        due = [(self._due[name], name) for name in shown.values()
                if now >= self._due[name] or name not in self._cache]
         forced = [name for t, name in due if t == -math.inf]
         redraw = set(forced) if forced else {min(due)[1]} if due else set()
-        for name, panel in self.panels.items():
-            if name in redraw:
-                self._due[name] = now + panel.refresh_s
-                self._cache[name] = self._paint(panel, rects[name].size)
-                changed.append(rects[name])
+        for slot, name in shown.items():
+            if name in redraw or name not in self._cache:
+                self._due[name] = now + self.panels[name].refresh_s
+                self._cache[name] = self._paint(self.panels[name], rects[slot].size)
+                changed.append(rects[slot])
             if full or name in redraw:
-                s.blit(self._cache[name], rects[name])
+                s.blit(self._cache[name], rects[slot])
         self.header.draw(s, rects["header"])
         self.footer.draw(s, rects["footer"], now)
         if s is not self.surface:
@@ -365,16 +465,13 @@ class TrainerWindow:
         """Where neuron i's 28×28 tile is on screen, or None when the tiles are not shown.
         Pixel (y, x) of the tile covers the (y/28, x/28) point of this rect."""
         panel = self.rects().get("tiles")
-        if panel is None:
+        if panel is None or self.shown().get("tiles") != "tiles":
             return None
         tile = TilesPanel.tile_rect(panel.size, self.net.W[0].shape[1], i).move(panel.topleft)
         return self.to_window(tile)
 
     def to_window(self, rect: pygame.Rect) -> pygame.Rect:
         """A rectangle of the canvas where it shows in the window."""
-        (w, h), (cw, ch) = self.surface.get_size(), self.canvas.get_size()
-        if (w, h) == (cw, ch):
-            return rect
-        kx, ky = w / cw, h / ch
-        return pygame.Rect(round(rect.x * kx), round(rect.y * ky), round(rect.w * kx),
-                           round(rect.h * ky))
+        x, y = rescale(rect.topleft, self.canvas.get_size(), self.surface.get_size())
+        w, h = rescale(rect.size, self.canvas.get_size(), self.surface.get_size())
+        return pygame.Rect(round(x), round(y), round(w), round(h))
