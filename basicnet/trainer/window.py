@@ -21,7 +21,6 @@ touches the display until a TrainerWindow is made.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 import warnings
@@ -33,13 +32,14 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no banner in the tra
 import pygame  # noqa: E402
 
 from .. import render as r  # noqa: E402
-from ..constants import IMAGE_SIDE  # noqa: E402
 from ..render import NoDisplay  # noqa: E402, F401  (the trainer catches it from here)
 from ..training import BatchDone, EpochDone, Steering  # noqa: E402
 from .budget import FrameBudget  # noqa: E402
+from .compositor import Compositor  # noqa: E402
 from .distorted import DistortedSamples, DistortedStrip  # noqa: E402
 from .history import TrainingHistory  # noqa: E402
 from .inspector import NeuronInspector  # noqa: E402
+from .layout import MIN_SIZE, SIZE, layout, neuron_at, panels_shown, rescale  # noqa: E402, F401
 from .lesson import Lesson  # noqa: E402
 from .mistakes_panel import MistakesPanel  # noqa: E402
 from .network_panel import NetworkPanel  # noqa: E402
@@ -49,8 +49,6 @@ from .probe import LIVE_ACCURACY_SAMPLES, NetworkProbe  # noqa: E402
 from .recorder import Recorder  # noqa: E402
 from .state import RunState  # noqa: E402
 
-SIZE = (1280, 800)
-MIN_SIZE = (800, 500)  # the least every panel is legible at; a 1024×600 screen holds more
 MAX_FPS = 30
 FRAME_BUDGET = 0.05       # fraction of wall time drawing may take
 CREDIT_MAX = 0.015        # seconds of drawing that idle time may save up (a short burst)
@@ -63,81 +61,6 @@ LESSON_KEYS = {pygame.K_m: Lesson.switch_view, pygame.K_n: Lesson.step,
                pygame.K_DOWN: Lesson.slower, pygame.K_PLUS: Lesson.faster,
                pygame.K_EQUALS: Lesson.faster, pygame.K_KP_PLUS: Lesson.faster,
                pygame.K_MINUS: Lesson.slower, pygame.K_KP_MINUS: Lesson.slower}
-
-
-def layout(size, draw_l1: bool, strip: bool = False) -> dict:
-    """Where everything goes on a canvas of `size` (at least MIN_SIZE): name -> Rect. With
-    `draw_l1`, the left column ("tiles": the weight tiles or the mistakes) is there; with
-    `strip`, room for the distorted training images under the network."""
-    W, H = size
-    rects = {"header": pygame.Rect(20, 10, W - 40, 70),
-             "footer": pygame.Rect(20, H - 30, W - 40, 24),
-             "header_strip": pygame.Rect(0, 0, W, 88),
-             "footer_strip": pygame.Rect(0, H - 32, W, 32)}
-    body = pygame.Rect(20, 92, W - 40, H - 92 - 34)
-    if draw_l1:
-        rects["tiles"] = pygame.Rect(body.left, body.top, round(body.width * 0.47), body.height)
-        right = pygame.Rect(rects["tiles"].right + 14, body.top,
-                            body.right - rects["tiles"].right - 14, body.height)
-    else:
-        right = body
-    strip_h = min(110, round(right.height * 0.2)) if strip else 0
-    net_h = round((right.height - strip_h) * 0.6)
-    rects["network"] = pygame.Rect(right.left, right.top, right.width, net_h)
-    top = right.top + net_h + 14
-    if strip:
-        rects["distorted"] = pygame.Rect(right.left, top, right.width, strip_h)
-        top += strip_h + 14
-    charts = pygame.Rect(right.left, top, right.width, right.bottom - top)
-    half = (charts.width - 14) // 2
-    rects["cost"] = pygame.Rect(charts.left, charts.top, half, charts.height)
-    rects["accuracy"] = pygame.Rect(charts.left + half + 14, charts.top, charts.width - half - 14,
-                                    charts.height)
-    return rects
-
-
-def panels_shown(view: str, neuron_open: bool, tiles: bool, strip: bool = False) -> dict:
-    """Which panel each part of the layout shows: slot -> panel name. The left column holds
-    the tiles (when drawn) or the mistakes; an open neuron takes the network panel's place."""
-    slots = {"network": "neuron" if neuron_open else "network", "cost": "cost",
-             "accuracy": "accuracy"}
-    if strip:
-        slots["distorted"] = "distorted"
-    if view == "mistakes" or tiles:
-        slots["tiles"] = "mistakes" if view == "mistakes" else "tiles"
-    return slots
-
-
-def rescale(xy, size_from, size_to) -> tuple[float, float]:
-    """A point (or a size) on a surface of `size_from` where it falls on one of `size_to`: the
-    canvas is scaled onto a window smaller than the layout's minimum."""
-    return xy[0] * size_to[0] / size_from[0], xy[1] * size_to[1] / size_from[1]
-
-
-def neuron_at(rects: dict, shown: dict, sizes, point) -> int | None:
-    """The first-layer neuron drawn at `point` (canvas coordinates) in the layout `rects` with
-    the panels `shown` (slot -> panel): a weight tile, or a cell of the network panel's first
-    hidden layer. Pure, like `layout`. None elsewhere, and for a network without hidden layers
-    (its first layer is the output)."""
-    if len(sizes) < 3:
-        return None
-    if shown.get("tiles") == "tiles" and rects["tiles"].collidepoint(point):
-        box, n = rects["tiles"], sizes[1]
-        x, y = point[0] - box.left, point[1] - box.top
-        placed, rows, cols, gap = TilesPanel.geometry(box.size, n)
-        cell = IMAGE_SIDE + gap  # as TilesPanel.tile_rect places the tiles
-        pitch_x = cell * placed.width / (cols * cell - gap)
-        pitch_y = cell * placed.height / (rows * cell - gap)
-        i = int((y - placed.top) // pitch_y) * cols + int((x - placed.left) // pitch_x)
-        if 0 <= i < n and TilesPanel.tile_rect(box.size, n, i).collidepoint(x, y):
-            return i
-    if shown.get("network") == "network" and rects["network"].collidepoint(point):
-        box = rects["network"]
-        x, y = point[0] - box.left, point[1] - box.top
-        for i, cell in enumerate(NetworkPanel.hidden_cells(box.size, sizes)[0]):
-            if cell.inflate(2, 2).collidepoint(x, y):
-                return i
-    return None
 
 
 class TrainerWindow:
@@ -180,9 +103,7 @@ class TrainerWindow:
         if self.surface is None:
             pygame.font.init()
             self.surface = pygame.Surface(size)
-        self.canvas = self.surface  # what the panels are drawn on (see `_fit_canvas`)
-        self._rects, self._rects_for, self._shown = {}, None, {}
-        self._due, self._cache = {}, {}
+        self.compositor = Compositor(self.panels, self.header, self.footer)
         self._next_pump = self._next_cost_point = 0.0
         self._paused_at = None
 
@@ -384,14 +305,11 @@ class TrainerWindow:
             self.recorder.add(self.surface, self.history.samples_seen)
         self.budget.spent(started, time.perf_counter())
 
-    # --- drawing -----------------------------------------------------------------------------
-    # The frame is a cached background plus panels that are redrawn a few times a second (each
-    # at its own pace), plus the header and footer, which are cheap and redrawn every frame so
-    # the progress bar and figures stay live.
+    # --- drawing: the Compositor's ------------------------------------------------------------
 
     def refresh(self) -> None:
         """Make every panel redraw on the next frame (new epoch, resize, recording)."""
-        self._due = {k: -math.inf for k in self._due}
+        self.compositor.refresh()
 
     def shown(self) -> dict:
         """Which panel each part of the layout shows now: slot -> panel name."""
@@ -399,67 +317,18 @@ class TrainerWindow:
                             "distorted" in self.panels)
 
     def rects(self) -> dict:
-        """The layout for the window's current size and view (worked out once per change), in
-        the coordinates of the canvas."""
-        size = self.surface.get_size()
-        key = size, "tiles" in self.shown()
-        if self._rects_for != key:
-            canvas = (max(size[0], MIN_SIZE[0]), max(size[1], MIN_SIZE[1]))
-            # a window smaller than the layout needs gets the layout scaled down, so nothing
-            # overlaps (a window manager keeps windows above MIN_SIZE; not every desktop has one)
-            self.canvas = self.surface if canvas == size else pygame.Surface(canvas)
-            self._rects, self._rects_for = layout(canvas, key[1], "distorted" in self.panels), key
-            self._due = {name: -math.inf for name in self.panels}
-            self._cache = {}
-        return self._rects
+        """The layout for the window's current size and view, in the canvas's coordinates."""
+        return self.compositor.rects(self.surface, self.shown())
+
+    @property
+    def canvas(self) -> pygame.Surface:
+        self.rects()
+        return self.compositor.canvas
 
     def draw(self, now: float | None = None, full: bool = True) -> list[pygame.Rect]:
-        """Draw the frame; returns the rectangles that changed. With full=False only those
-        are drawn (the rest of the surface is assumed to hold the previous frame): sending a
-        whole frame to an X server can cost more than drawing it."""
+        """Draw the frame; returns the rectangles that changed (see Compositor.draw)."""
         now = time.perf_counter() if now is None else now
-        shown = self.shown()
-        fresh = self._rects_for != (self.surface.get_size(), "tiles" in shown) or \
-            shown != self._shown  # another panel in a slot: its old picture must go
-        rects = self.rects()
-        s = self.canvas
-        full = full or fresh
-        self._shown = shown
-        strips = [rects["header_strip"], rects["footer_strip"]]
-        if full:
-            s.fill(r.BACKGROUND)
-        else:
-            for strip in strips:
-                s.fill(r.BACKGROUND, strip)
-        changed = [s.get_rect()] if full else list(strips)
-        # redraw the most overdue panel only (all of them when forced): spreading the costly
-        # work over frames keeps every frame short, so the header can stay live
-        due = [(self._due[name], name) for name in shown.values()
-               if now >= self._due[name] or name not in self._cache]
-        forced = [name for t, name in due if t == -math.inf]
-        redraw = set(forced) if forced else {min(due)[1]} if due else set()
-        for slot, name in shown.items():
-            if name in redraw or name not in self._cache:
-                self._due[name] = now + self.panels[name].refresh_s
-                self._cache[name] = self._paint(self.panels[name], rects[slot].size)
-                changed.append(rects[slot])
-            if full or name in redraw:
-                s.blit(self._cache[name], rects[slot])
-        self.header.draw(s, rects["header"])
-        self.footer.draw(s, rects["footer"], now)
-        if s is not self.surface:
-            pygame.transform.smoothscale(s, self.surface.get_size(), self.surface)
-            return [self.surface.get_rect()]
-        return changed
-
-    @staticmethod
-    def _paint(panel, size) -> pygame.Surface:
-        """One panel on a surface of its own, its rounded card first."""
-        surface = pygame.Surface(size)
-        surface.fill(r.BACKGROUND)
-        pygame.draw.rect(surface, r.PANEL, surface.get_rect(), border_radius=8)
-        panel.draw(surface)
-        return surface
+        return self.compositor.draw(self.surface, self.shown(), now, full)
 
     def tile_rect(self, i: int) -> pygame.Rect | None:
         """Where neuron i's 28×28 tile is on screen, or None when the tiles are not shown.
@@ -468,10 +337,4 @@ class TrainerWindow:
         if panel is None or self.shown().get("tiles") != "tiles":
             return None
         tile = TilesPanel.tile_rect(panel.size, self.net.W[0].shape[1], i).move(panel.topleft)
-        return self.to_window(tile)
-
-    def to_window(self, rect: pygame.Rect) -> pygame.Rect:
-        """A rectangle of the canvas where it shows in the window."""
-        x, y = rescale(rect.topleft, self.canvas.get_size(), self.surface.get_size())
-        w, h = rescale(rect.size, self.canvas.get_size(), self.surface.get_size())
-        return pygame.Rect(round(x), round(y), round(w), round(h))
+        return self.compositor.to_window(self.surface, tile)
