@@ -42,6 +42,7 @@ class Lesson:
 
     steps: int = 10         # gradient steps per drawing taught
     most_steps: int = 40    # more while one of them is still misread, up to this many
+    settle: int = 30        # then steps of rehearsal and guard alone, to mend what they broke
     lr: float = 0.05        # η of those steps (plain SGD, no momentum: nothing carries over)
     batch: int = 8          # new drawings in one step when several are taught at once
     rehearse: int = 8       # earlier taught drawings in each step
@@ -105,6 +106,8 @@ class Teacher:
                 if k >= lesson.steps and self.reads_right(new):
                     break
                 self.step(new, np.arange(earlier + start))
+        for _ in range(lesson.settle):
+            self.step(np.arange(0), np.arange(self.count))
 
     def reads_right(self, which: np.ndarray) -> bool:
         """Whether the network now reads every one of these taught drawings as taught."""
@@ -114,7 +117,7 @@ class Teacher:
         """One step of plain gradient descent on the mean cost of the new drawings, plus that of
         a few drawings taught before, plus the guard's term, each group weighing the same."""
         lesson, rng, net = self.lesson, self.rng, self.net
-        groups = [(self.X[new], self.y[new])]
+        groups = [(self.X[new], self.y[new])] if len(new) else []
         if lesson.rehearse and len(before):
             old = rng.choice(before, min(lesson.rehearse, len(before)), replace=False)
             groups.append((self.X[old], self.y[old]))
@@ -177,7 +180,7 @@ def taught_file(nf: netfile.NetFile, teacher: Teacher,
 
 def taught_name(path) -> str:
     """'net.npz' -> 'net-taught.npz' (and 'net-taught-3.npz' -> 'net-taught.npz' again)."""
-    stem = re.sub(r"(-taught)?(-\d+)?$", "", Path(path).stem) or "network"
+    stem = re.sub(r"-taught(-\d+)?$", "", Path(path).stem) or "network"
     return f"{stem}-taught.npz"
 
 

@@ -77,6 +77,7 @@ def test_class_for_names_and_keys():
 
 
 def test_save_new_never_replaces_and_names_the_next_free(shipped, tmp_path):
+    assert taught_name("a/mnist-784-256-64-10.npz") == "mnist-784-256-64-10-taught.npz"
     target = tmp_path / taught_name("mnist-784-256-64-10-taught-2.npz")
     assert target.name == "mnist-784-256-64-10-taught.npz"
     target.write_bytes(b"someone's file")
