@@ -67,4 +67,8 @@ class Lessons:
         except (OSError, netfile.NetFileError) as e:
             return f"kept unsaved: {getattr(e, 'strerror', None) or e}"
         self.saved_count = self.count
-        return f"saved {self.saved_to} (taught {nf.taught} drawings in all)"
+        try:  # the shorter name, when it is under the folder the program was started in
+            shown = self.saved_to.relative_to(Path.cwd())
+        except ValueError:
+            shown = self.saved_to
+        return f"saved {shown} (taught {nf.taught} drawings in all)"
