@@ -6,13 +6,17 @@
     python number_identifier_mnist.py [NETWORK.npz] --learn FOLDER --save OUT.npz
 
 Without a network it uses the pretrained one in examples/. Left mouse draws, right mouse
-erases, the wheel changes the brush, R resets; drop an .npz on the window to switch network,
-or a picture to put it on the canvas. Pictures given (or dropped on this script) open the
-canvas with the first of them on it, N shows the next; without a display they are classified
-as --predict does. --predict classifies picture files (PNG, JPG, ..., any size, dark on light
-or light on dark) through the same preparation as the canvas, one line per file, and opens no
-window. --learn teaches the network the pictures in FOLDER/<class name>/ (as the window's class
-keys teach a drawing) and saves the taught network to OUT.npz; docs/teaching.md tells more.
+erases, the wheel changes the brush, R resets; E shows what the network looks at (Space: the
+runner-up's map, a click on a bar: that class's); typing the right digit when the guess is
+wrong teaches it that drawing, S saves the taught network to a new file (a network with letters
+keeps its letter keys for teaching: Backspace, Tab and Ctrl+S then); drop an .npz on the
+window to switch network, or a picture to put it on the canvas. Pictures given (or dropped on
+this script) open the canvas with the first of them on it, N shows the next; without a
+display they are classified as --predict does. --predict classifies picture files (PNG, JPG,
+..., any size, dark on light or light on dark) through the same preparation as the canvas, one
+line per file, and opens no window. --learn teaches the network the pictures in
+FOLDER/<class name>/ (as the window's class keys teach a drawing) and saves the taught network
+to OUT.npz; docs/teaching.md tells more.
 """
 
 from __future__ import annotations
@@ -224,7 +228,7 @@ def learn(nf: netfile.NetFile, folder, save_to, overwrite=False, data_dir=None,
     return 0
 
 
-def open_window(nf: netfile.NetFile, path, pictures=()):
+def open_window(nf: netfile.NetFile, path, pictures=(), data_dir=None):
     """The window, or render.NoDisplay when there is no screen to put it on."""
     import pygame
 
@@ -233,7 +237,7 @@ def open_window(nf: netfile.NetFile, path, pictures=()):
     advice = "use --predict PICTURE to classify picture files without a window"
     try:
         render.init_display()
-        return IdentifierWindow(nf, path, pictures_to_show=pictures)
+        return IdentifierWindow(nf, path, pictures_to_show=pictures, data_dir=data_dir)
     except render.NoDisplay as e:
         raise render.NoDisplay(f"no display to open a window on ({e}); {advice}") from None
     except pygame.error as e:
@@ -248,7 +252,7 @@ def main(argv=None) -> int:
     if args.predict:
         return predict(nf, args.predict + args.pictures)
     try:
-        window = open_window(nf, args.network, args.pictures)
+        window = open_window(nf, args.network, args.pictures, args.data_dir)
     except render.NoDisplay:
         if not args.pictures:
             raise

@@ -13,7 +13,9 @@ ways:
   original weights instead of toward zero).
 
 The drawings taught earlier are rehearsed too, so teaching the fortieth does not undo the
-first.
+first. A drawing the network is sure is something else has a large gradient, and the first
+steps on it move every weight its ink reaches; so each lesson ends with steps of rehearsal and
+guard alone, which mend much of that before the network is used or saved.
 docs/teaching.md measures both guards. No pygame here: the window and the command line's
 --learn both teach through `Teacher`, and save through `save_new`.
 """
@@ -42,7 +44,7 @@ class Lesson:
 
     steps: int = 10         # gradient steps per drawing taught
     most_steps: int = 40    # more while one of them is still misread, up to this many
-    settle: int = 30        # then steps of rehearsal and guard alone, to mend what they broke
+    settle: int = 60        # then steps of rehearsal and guard alone, to mend what they broke
     lr: float = 0.05        # η of those steps (plain SGD, no momentum: nothing carries over)
     batch: int = 8          # new drawings in one step when several are taught at once
     rehearse: int = 8       # earlier taught drawings in each step
