@@ -119,6 +119,14 @@ class SoftmaxCrossEntropy:
         already are."""
         return a
 
+    @staticmethod
+    def log_confidence_delta(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """∂ ln a_k / ∂z[L] for the class k of each row: e_k - a, the cross-entropy's δ[L]
+        with the sign turned (its cost is -ln a_y)."""
+        out = np.negative(a)
+        out[np.arange(len(k)), k] += 1
+        return out
+
 
 class SigmoidQuadratic:
     """Independent sigmoid outputs with the quadratic cost C = ½‖a - y‖² (the 3Blue1Brown
@@ -144,7 +152,25 @@ class SigmoidQuadratic:
     def confidence(a: np.ndarray) -> np.ndarray:
         """Each output's share of the row's sum: independent sigmoids do not sum to 1, and two
         classes must not both read 90 %."""
-        return a / np.maximum(a.sum(axis=-1, keepdims=True), np.finfo(a.dtype).tiny)
+        return a / SigmoidQuadratic._sum(a)
+
+    @staticmethod
+    def log_confidence_delta(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """∂ ln c_k / ∂z[L] for the class k of each row, where c_k = a_k / S and S = Σ_j a_j:
+
+            ln c_k = ln a_k - ln S,   ∂a_j/∂z_j = σ'(z_j) = a_j(1 - a_j),   so
+            ∂ ln c_k / ∂z_j = [j = k]·(1 - a_k) - σ'(z_j) / S
+
+        (σ'(z_k)/a_k is written 1 - a_k: no division by an output that may be 0)."""
+        out = sigmoid_prime(a)
+        out /= -SigmoidQuadratic._sum(a)
+        rows = np.arange(len(k))
+        out[rows, k] += 1 - a[rows, k]
+        return out
+
+    @staticmethod
+    def _sum(a: np.ndarray) -> np.ndarray:
+        return np.maximum(a.sum(axis=-1, keepdims=True), np.finfo(a.dtype).tiny)
 
 
 OUTPUT_LAYERS = {o.name: o for o in (SoftmaxCrossEntropy, SigmoidQuadratic)}
@@ -286,6 +312,26 @@ class Network:
                 delta = np.matmul(delta, self.W[l].T, out=work.delta[l][:n])
                 delta *= prime(a[l], out=work.prime[l][:n])
         return dW, db
+
+
+    def backward_to_input(self, a: list[np.ndarray], delta: np.ndarray) -> np.ndarray:
+        """∂q/∂a[0], the gradient with respect to the input of any quantity q of the output,
+        given its δ[L] = ∂q/∂z[L] (N, n_L) and the activations of `forward`: BP2 carried one
+        layer further down, to the pixels. Changes nothing."""
+        prime = DERIVATIVES[self.hidden]
+        for l in range(len(self.W) - 1, 0, -1):
+            delta = delta @ self.W[l].T
+            delta *= prime(a[l])
+        return delta @ self.W[0].T
+
+    def evidence(self, a: list[np.ndarray], k: np.ndarray) -> np.ndarray:
+        """Gradient × input, (N, n_0): for each input, a[0] ⊙ ∂ ln confidence_k / ∂a[0], how
+        much it pushes the network toward class k of its row (positive) or away from it.
+        To first order, taking input i away changes ln confidence_k by minus its entry, so
+        the map shows what the network's belief in k rests on. Inputs at 0 (no ink) show 0
+        whatever their gradient: the map is about what is there."""
+        delta = self.output_layer.log_confidence_delta(a[-1], np.asarray(k))
+        return a[0] * self.backward_to_input(a, delta)
 
 
 # --- learning rate and the update --------------------------------------------------------------

@@ -15,7 +15,7 @@ from .state import top_guesses
 
 BARS_PER_COLUMN = 16  # more classes than that (EMNIST: 26, 47, 62) are shown in columns
 MAX_CELL = 22         # px, a neuron's square at most
-HELP = ["left: draw · right: erase · wheel: brush · R: reset", "R: reset", ""]
+HELP = ["left: draw · right: erase · wheel: brush", "left: draw · right: erase", ""]
 DROP_HELP = ["drop an .npz to switch network, a picture to read it",
              "drop a network or a picture", ""]
 
@@ -37,8 +37,8 @@ class CanvasPanel:
     """The ink, white on black like MNIST, at the canvas's size on screen; the brush; the help
     lines and the window's message under it."""
 
-    def __init__(self, sketch):
-        self.sketch = sketch
+    def __init__(self, sketch, keys):
+        self.sketch, self.keys = sketch, keys
         # an 8-bit surface with a grey palette: showing the ink is one byte per pixel to copy
         side = sketch.ink.shape[0]
         self.surface = pygame.Surface((side, side), depth=8)
@@ -67,31 +67,68 @@ class CanvasPanel:
         label = render.text(s, f"brush {2 * sketch.brush} px", (rect.left + 42, y), 20, TEXT,
                             "midleft")
         room = rect.right - label.right - 16
-        render.text(s, render.first_that_fits(HELP, room, 16), (rect.right, y - 9), 16, DIM,
-                    "midright")
-        render.text(s, render.first_that_fits(DROP_HELP, room, 16), (rect.right, y + 11), 16,
-                    DIM, "midright")
-        if message:  # under the canvas, as wide as it
-            render.text(s, render.fit_text(message, rect.width, 18), (rect.left, y + 32), 18,
+        for dy, lines in ((-18, HELP), (0, self.keys.canvas_help()), (18, DROP_HELP)):
+            render.text(s, render.first_that_fits(lines, room, 16), (rect.right, y + dy), 16,
+                        DIM, "midright")
+        if message:
+            width = rect.width
+            render.text(s, render.fit_text(message, width, 18), (rect.left, y + 40), 18,
                         BAD if message_is_bad else ACCENT, "midleft")
 
 
 class PreviewPanel:
-    """The 28×28 picture the network actually sees."""
+    """The 28×28 picture the network actually sees; with the evidence map shown, that picture
+    coloured by how much each pixel pushes toward the map's class (red) or away from it
+    (blue), with its colour scale beside it."""
 
-    def __init__(self, reading):
-        self.reading = reading
+    def __init__(self, reading, evidence, classes, keys):
+        self.reading, self.evidence, self.classes, self.keys = reading, evidence, classes, keys
 
-    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
-        render.text(s, render.first_that_fits(["what the network sees (28×28)",
-                                               "what the network sees", "28×28 input"],
-                                              rect.width, 18), (rect.left, rect.top - 24), 18, DIM)
-        # framed as the network's dataset framed its images
-        made = {"mnist": "MNIST's digits", "emnist": "EMNIST's characters"}[self.reading.style]
-        render.text(s, render.first_that_fits([f"framed as {made} were", made], rect.width, 15),
-                    (rect.left, rect.bottom + 6), 15, DIM)
+    def title(self) -> list[str]:
+        k = self.evidence.k
+        if k is None:  # framed as the network's dataset framed its images
+            made = {"mnist": "MNIST's digits", "emnist": "EMNIST's characters"}[
+                self.reading.style]
+            return [f"what the network sees, framed as {made} were",
+                    "what the network sees (28×28)", "what the network sees", "28×28 input"]
+        whose = {"guess": "its guess", "runner-up": "the runner-up"}.get(self.evidence.pick,
+                                                                        "picked")
+        label = self.classes[k]
+        return [f"evidence for {label} ({whose}): red for, blue against",
+                f"evidence for {label} ({whose})", f"evidence for {label}", label]
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect, room: int) -> None:
+        """room: the width there is right of the preview, for the colour scale."""
+        render.text(s, render.first_that_fits(self.title(), rect.width + room, 18),
+                    (rect.left, rect.top - 24), 18, DIM)
         pygame.draw.rect(s, GRID, rect.inflate(2, 2), 1)
-        render.blit_array(s, render.gray_image(self.reading.seen, IMAGE_SIDE), rect, smooth=False)
+        ev = self.evidence
+        if ev.k is None:
+            render.blit_array(s, render.gray_image(self.reading.seen, IMAGE_SIDE), rect,
+                              smooth=False)
+        else:
+            render.blit_array(s, render.diverging_rgbx(ev.values, ev.scale or 1.0), rect,
+                              smooth=False)
+            self.draw_scale(s, rect, room, ev.scale)
+        render.text(s, render.first_that_fits(self.keys.map_help(), rect.width + room, 15),
+                    (rect.left, rect.bottom + 6), 15, DIM)
+
+    @staticmethod
+    def draw_scale(s: pygame.Surface, rect: pygame.Rect, room: int, scale: float) -> None:
+        """A vertical colour bar from +scale (for) to -scale (against), in ln-probability."""
+        if room < 40:
+            return
+        bar = pygame.Rect(rect.right + 12, rect.top, 12, rect.height)
+        values = np.linspace(1, -1, bar.height, dtype=np.float32)[:, None].repeat(bar.width, 1)
+        render.blit_array(s, render.diverging_rgbx(values, 1.0), bar, keep_aspect=False)
+        x = bar.right + 5
+        width = rect.right + room - x
+        for text, y, anchor in ((f"+{scale:.2g}", bar.top, "topleft"),
+                                ("for", bar.top + 18, "topleft"),
+                                ("0", bar.centery, "midleft"),
+                                ("against", bar.bottom - 18, "bottomleft"),
+                                (f"−{scale:.2g}", bar.bottom, "bottomleft")):
+            render.text(s, render.fit_text(text, width, 14), (x, y), 14, DIM, anchor)
 
 
 class LayersPanel:
@@ -190,22 +227,68 @@ class GuessPanel:
 
 
 class BarsPanel:
-    """A bar for every class, in columns when there are many."""
+    """A bar for every class, in columns when there are many; the class of the evidence map,
+    when it is not the guess, outlined."""
 
-    def __init__(self, reading, classes):
-        self.reading, self.classes = reading, classes
+    def __init__(self, reading, classes, evidence=None):
+        self.reading, self.classes, self.evidence = reading, classes, evidence
 
-    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+    def columns(self, rect: pygame.Rect) -> list[tuple[slice, pygame.Rect]]:
+        """Each column's classes and rectangle."""
         n = len(self.classes)
         columns = -(-n // BARS_PER_COLUMN)
         rows = -(-n // columns)
         width = rect.width / columns
-        guess = self.reading.guess
+        out = []
         for c in range(columns):
             part = slice(c * rows, min(n, (c + 1) * rows))
-            column = pygame.Rect(rect.left + c * width, rect.top, width - 10,
-                                 rect.height * (part.stop - part.start) / rows)
+            out.append((part, pygame.Rect(rect.left + c * width, rect.top, width - 10,
+                                          rect.height * (part.stop - part.start) / rows)))
+        return out
+
+    def class_at(self, rect: pygame.Rect, pos) -> int | None:
+        """The class whose row (label or bar) is at `pos`, or None."""
+        for part, column in self.columns(rect):
+            if column.collidepoint(pos):
+                row = column.height / (part.stop - part.start)
+                return min(part.start + int((pos[1] - column.top) / row), part.stop - 1)
+        return None
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+        guess = self.reading.guess
+        columns = self.columns(rect)
+        for part, column in columns:
             highlight = None if guess is None else guess - part.start
-            probs = self.reading.probs[part] if guess is not None else np.zeros(n)[part]
+            probs = self.reading.probs[part] if guess is not None else \
+                np.zeros(len(self.classes))[part]
             render.draw_bars(s, column, probs, self.classes[part], highlight=highlight,
-                             size=20 if columns == 1 else 15, figures=columns == 1)
+                             size=20 if len(columns) == 1 else 15, figures=len(columns) == 1)
+        k = None if self.evidence is None else self.evidence.k
+        if k is not None and k != guess:
+            part, column = next((p, c) for p, c in columns if p.start <= k < p.stop)
+            row = column.height / (part.stop - part.start)
+            pygame.draw.rect(s, TEXT, (column.left - 4, column.top + (k - part.start) * row - 2,
+                                       column.width + 8, row + 2), 1, border_radius=3)
+
+
+class LessonPanel:
+    """One line under the bars: how to teach, and how many drawings were taught."""
+
+    def __init__(self, lessons, keys, what: str):
+        self.lessons, self.keys, self.what = lessons, keys, what
+
+    def draw(self, s: pygame.Surface, rect: pygame.Rect) -> None:
+        lessons = self.lessons
+        options = self.keys.teach_help(self.what.split(" ", 1)[1])
+        y = rect.top + 10
+        if lessons.count:
+            state = (f"{lessons.unsaved} not saved: {self.keys.save_key} saves"
+                     if lessons.unsaved else f"saved as {lessons.saved_to.name}")
+            taught = render.text(s, f"taught {lessons.count}", (rect.left, y), 18, ACCENT,
+                                 "midleft", bold=True)
+            x = taught.right + 12
+            render.text(s, render.first_that_fits([state, ""], rect.right - x, 16), (x, y), 16,
+                        TEXT if lessons.unsaved else DIM, "midleft")
+            return
+        render.text(s, render.first_that_fits(options, rect.width, 16), (rect.left, y), 16, DIM,
+                    "midleft")

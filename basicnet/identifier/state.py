@@ -109,6 +109,7 @@ class Reading:
         self.activations = nf.net.forward(self.seen.reshape(1, N_INPUTS))
         self.probs = np.zeros(nf.net.sizes[-1], np.float32)
         self.guess = None
+        self.version = 0  # counts readings: whoever works from one redoes it then
 
     @property
     def empty(self) -> bool:
@@ -121,3 +122,67 @@ class Reading:
         self.activations = net.forward(self.seen.reshape(1, N_INPUTS))
         self.probs = net.output_layer.confidence(self.activations[-1])[0]
         self.guess = int(np.argmax(self.probs)) if self.seen.any() else None
+        self.version += 1
+
+    def ranked(self, rank: int) -> int | None:
+        """The class the network ranks `rank`-th (0: its guess, 1: the runner-up)."""
+        if self.guess is None or rank >= len(self.probs):
+            return None
+        return int(np.argsort(self.probs)[::-1][rank])
+
+
+class EvidenceMap:
+    """What the network looks at: for one class k, how much each pixel of the 28×28 input
+    pushes the network toward k (positive) or away from it, as gradient × input of ln
+    confidence_k (Network.evidence). The class is the guess, the runner-up (where ink would
+    change the network's mind), or one picked by hand; the map is worked out only while shown.
+    """
+
+    def __init__(self):
+        self.shown = False
+        self.pick: str | int = "guess"  # "guess", "runner-up" or a class picked by hand
+        self.k: int | None = None       # the class of the map now; None: no map (blank canvas)
+        self.values = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
+        self.scale = 0.0                # the colour scale's end: values beyond it saturate
+        self._for = None
+
+    def toggle(self) -> None:
+        self.shown = not self.shown
+
+    def flip(self) -> None:
+        """The guess's map <-> the runner-up's."""
+        self.pick = "runner-up" if self.pick == "guess" else "guess"
+        self.shown = True
+
+    def choose(self, k: int) -> None:
+        """A class picked by hand (a click on its bar); picking it again goes back to the
+        guess."""
+        self.pick = "guess" if self.pick == k and self.shown else k
+        self.shown = True
+
+    def forget_choice(self) -> None:
+        """A new network: a class picked by hand may mean nothing to it."""
+        if not isinstance(self.pick, str):
+            self.pick = "guess"
+        self._for = None
+
+    def update(self, reading: Reading) -> None:
+        """Redo the map when the reading, the pick or the visibility changed."""
+        key = (reading.version, id(reading), self.pick, self.shown)
+        if key == self._for:
+            return
+        self._for = key
+        if not self.shown or reading.empty:
+            self.k = None
+            return
+        self.k = {"guess": reading.guess, "runner-up": reading.ranked(1)}.get(self.pick,
+                                                                              self.pick)
+        if self.k is None:
+            return
+        values = reading.nf.net.evidence(reading.activations, [self.k])[0]
+        self.values = values.reshape(IMAGE_SIDE, IMAGE_SIDE)
+        # 2.5 × the root mean square over the inked pixels: the largest |value| alone would
+        # be one pixel's, and leave every other one near the zero colour
+        inked = values[reading.activations[0][0] > 0]
+        self.scale = min(2.5 * float(np.sqrt(np.mean(inked * inked))) if inked.size else 0.0,
+                         float(np.abs(values).max()))

@@ -1,14 +1,18 @@
 """The identifier's window: draw on a canvas and watch the network decide, every frame.
 
 Left, the canvas (white ink on black, like MNIST): left button draws, right button erases, the
-wheel changes the brush, R resets. Middle, the 28×28 picture the network actually sees and
-every layer's activations. Right, the guess and a bar for every class. Dropping a network file
-(.npz) on the window switches to it; a file that cannot be used leaves the current network in
-place and says why. Dropping a picture (PNG, JPG, ...) puts its writing on the canvas; several
-pictures are shown one after the other (N for the next).
+wheel changes the brush, R resets. Middle, the 28×28 picture the network actually sees (or,
+with E, the evidence map: what in it argues for the guess, the runner-up with Space, or the
+class of any bar clicked) and every layer's activations. Right, the guess and a bar for every
+class; typing the right class when the guess is wrong teaches the network that drawing, S
+saves the taught network to a new file (keys.py: letter networks move these off the letters).
+Dropping a network file (.npz) on the window switches to it; a file that cannot be used leaves
+the current network in place and says why. Dropping a picture (PNG, JPG, ...) puts its writing
+on the canvas; several pictures are shown one after the other (N for the next).
 
-The window only routes: mouse and keys to the `Sketch`, the sketch to the network's `Reading`
-(once per change), and each panel its rectangle of `layout(size)`. `step()` runs one frame of
+The window only routes: mouse and keys to the `Sketch`, the `EvidenceMap` and the `Lessons`,
+the sketch to the network's `Reading` (once per change), and each panel its rectangle of
+`layout(size)`. `step()` runs one frame of
 the real event loop, so tests drive the window by posting events and stepping, exactly as a
 person would by clicking. Nothing here opens a window at import time.
 """
@@ -22,8 +26,19 @@ import pygame
 
 from .. import drawing, netfile, render
 from ..render import BACKGROUND, DIM, TEXT
-from .panels import BarsPanel, CanvasPanel, GuessPanel, LayersPanel, PreviewPanel
-from .state import BRUSH_MIN, CANVAS_SIDE, Reading, Sketch, describe, is_network_file, load_network  # noqa: F401
+from .keys import KeyMap
+from .lessons import SAVE_DIR, Lessons
+from .panels import BarsPanel, CanvasPanel, GuessPanel, LayersPanel, LessonPanel, PreviewPanel
+from .state import (  # noqa: F401
+    BRUSH_MIN,
+    CANVAS_SIDE,
+    EvidenceMap,
+    Reading,
+    Sketch,
+    describe,
+    is_network_file,
+    load_network,
+)
 
 SIZE = (1200, 660)
 MIN_SIZE = (880, 500)   # the least the panels are legible at; smaller windows get it scaled
@@ -45,18 +60,22 @@ def layout(size) -> dict:
     right = left + mid_w + 32
     guess = pygame.Rect(right, 72, W - 24 - right, round((H - 126) * 0.356))
     bars = pygame.Rect(right, guess.bottom + 28, guess.width, H - 54 - guess.bottom - 28)
+    lesson = pygame.Rect(right, bars.bottom + 12, guess.width, 24)
     return {"canvas": canvas, "preview": preview, "layers": layers, "guess": guess, "bars": bars,
-            "title": pygame.Rect(24, 18, W - 48, 40)}
+            "lesson": lesson, "title": pygame.Rect(24, 18, W - 48, 40)}
 
 
 class IdentifierWindow:
     """The window and its state. `step()` = one frame; `run()` = until closed."""
 
-    def __init__(self, nf: netfile.NetFile, path, size=SIZE, pictures_to_show=()):
+    def __init__(self, nf: netfile.NetFile, path, size=SIZE, pictures_to_show=(),
+                 data_dir=None, save_dir=SAVE_DIR):
         self.screen = self._open(size)
         self.clock = pygame.time.Clock()
         self.sketch = Sketch(CANVAS_SIDE)
-        self.canvas_panel = CanvasPanel(self.sketch)
+        self.evidence = EvidenceMap()
+        self.data_dir, self.save_dir = data_dir, save_dir
+        self.lessons = None
         self.mouse = None          # where the brush outline is drawn, in window coordinates
         self.message, self.message_until = "", 0.0
         self.running = True
@@ -95,11 +114,16 @@ class IdentifierWindow:
         digits = sum(c.isdigit() for c in self.classes)
         self.what = ("a digit" if digits == len(self.classes) else
                      "a letter" if digits == 0 else "a digit or a letter")
+        self.keys = KeyMap(self.classes)
         self.reading = Reading(nf)
-        self.panels = {"preview": PreviewPanel(self.reading),
-                       "layers": LayersPanel(self.reading, self.classes),
+        self.evidence.forget_choice()
+        self.lessons = Lessons(nf, path, self.data_dir, self.save_dir)
+        self.canvas_panel = CanvasPanel(self.sketch, self.keys)
+        self.panels = {"layers": LayersPanel(self.reading, self.classes),
                        "guess": GuessPanel(self.reading, self.classes, self.what),
-                       "bars": BarsPanel(self.reading, self.classes)}
+                       "bars": BarsPanel(self.reading, self.classes, self.evidence),
+                       "lesson": LessonPanel(self.lessons, self.keys, self.what)}
+        self.preview = PreviewPanel(self.reading, self.evidence, self.classes, self.keys)
         pygame.display.set_caption(f"number identifier — {describe(nf, path)}")
         self._read_version = None  # the guess must be redone with the new network
 
@@ -121,8 +145,10 @@ class IdentifierWindow:
         except netfile.NetFileError as e:
             self.say(f"kept {self.path.name}: {e}")
             return
+        lost = self.lessons.unsaved
         self.set_network(nf, path)
-        self.say(f"switched to {describe(nf, path)}")
+        self.say(f"switched to {describe(nf, path)}" +
+                 (f" (the {lost} drawings taught before were not saved)" if lost else ""))
 
     def put_picture(self, path, rest: int = 0) -> bool:
         try:
@@ -160,19 +186,39 @@ class IdentifierWindow:
     def over_canvas(self, pos) -> bool:
         return self.rects()["canvas"].collidepoint(self.to_layout(pos))
 
+    def command(self, action: str, k: int | None = None) -> None:
+        """What a key asked for (keys.KeyMap)."""
+        if action == "reset":
+            self.reset()
+        elif action == "next":
+            self.show_next_picture()
+        elif action == "quit":
+            self.running = False
+        elif action == "map":
+            self.evidence.toggle()
+        elif action == "flip":
+            self.evidence.flip()
+        elif action == "teach":
+            self.update()  # the drawing as it is now, even if no frame has read it yet
+            self.say(self.lessons.teach(self.reading, k))
+            self._read_version = None  # the network changed: read the drawing again
+        elif action == "save":
+            self.say(self.lessons.save())
+
     def handle(self, event) -> None:
         if event.type == pygame.QUIT:
             self.running = False
         elif event.type == pygame.KEYDOWN:
-            if event.key == pygame.K_r:
-                self.reset()
-            elif event.key == pygame.K_n:
-                self.show_next_picture()
-            elif event.key in (pygame.K_ESCAPE, pygame.K_q):
-                self.running = False
+            action = self.keys.action(event)
+            if action is not None:
+                self.command(*action)
         elif event.type == pygame.MOUSEBUTTONDOWN and event.button in (1, 3):
             if self.over_canvas(event.pos):
                 self.sketch.press(self.to_ink(event.pos), erase=event.button == 3)
+            elif event.button == 1:
+                k = self.panels["bars"].class_at(self.rects()["bars"], self.to_layout(event.pos))
+                if k is not None:
+                    self.evidence.choose(k)
         elif event.type == pygame.MOUSEMOTION:
             self.mouse = event.pos if self.over_canvas(event.pos) else None
             self.sketch.move(self.to_ink(event.pos))  # outside the canvas too: clipped
@@ -190,6 +236,7 @@ class IdentifierWindow:
         if self._read_version != self.sketch.version:
             self.reading.update(self.sketch.ink)
             self._read_version = self.sketch.version
+        self.evidence.update(self.reading)
 
     def step(self) -> bool:
         """One frame: every pending event, the guess if the canvas changed, the picture."""
@@ -234,5 +281,7 @@ class IdentifierWindow:
                                message.startswith("kept"), self.reading.empty)
         for name, panel in self.panels.items():
             panel.draw(s, rects[name])
+        preview = rects["preview"]
+        self.preview.draw(s, preview, rects["layers"].right - preview.right)
         if s is not self.screen:
             pygame.transform.smoothscale(s, self.screen.get_size(), self.screen)
