@@ -313,11 +313,14 @@ def refuse_picture(path: str) -> None:
                          f"number_identifier_mnist.py")
 
 
-def run_settings(cfg: Config) -> dict:
-    """What the network file keeps of this run's command line."""
-    keep = ("hidden", "activation", "output", "epochs", "batch_size", "lr", "schedule",
-            "momentum", "weight_decay", "augment", "threads")
-    return {k: getattr(cfg, k) for k in keep}
+def run_settings(cfg: Config, net: Network) -> dict:
+    """What the network file and the log keep of this run, named as the flags are: the
+    network's own shape (a network trained further keeps its layers, whatever --hidden said)
+    and how it was trained."""
+    keep = ("epochs", "batch_size", "lr", "schedule", "momentum", "weight_decay", "augment",
+            "threads")
+    return {"hidden": net.sizes[1:-1], "activation": net.hidden, "output": net.output,
+            **{k: getattr(cfg, k) for k in keep}}
 
 
 def fresh_seed() -> int:
@@ -378,7 +381,7 @@ def _main(cfg: Config, made: list) -> int:
         say(f"note: drawings will be prepared {cfg.preparation}-style for this network "
             f"(it was {nf.preparation}-style)")
         nf.preparation = cfg.preparation
-    nf.seed, nf.settings = cfg.seed, run_settings(cfg)
+    nf.seed, nf.settings = cfg.seed, run_settings(cfg, nf.net)
     if len(data.test_labels) == 0 or (len(data.train_labels) == 0 and not cfg.evaluate):
         which = "test" if len(data.test_labels) == 0 else "training"
         raise UsageError(f"the {name} {which} files hold no images; nothing to "
@@ -505,10 +508,10 @@ def write_report(path: Path, result, data, nf: netfile.NetFile, overwrite: bool)
     say(f"report: {path}")
 
 
-def log_settings(cfg: Config, name: str) -> dict:
+def log_settings(cfg: Config, nf: netfile.NetFile, name: str) -> dict:
     """What the log keeps of the run: its settings with the seed and data, enough to repeat it
     (with the same thread count: see docs/live-window.md)."""
-    return {**run_settings(cfg), "seed": cfg.seed, "dataset": name,
+    return {**run_settings(cfg, nf.net), "seed": cfg.seed, "dataset": name,
             "network": cfg.network}
 
 
@@ -532,7 +535,7 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
     # the window's pause loop ends when a signal asks to stop, as when the window is closed
     stop = StopRequest(on_request=window.request_stop if window else None)
     with stop:
-        log = open_log(log_path, log_settings(cfg, data.name)) if log_path is not None else None
+        log = open_log(log_path, log_settings(cfg, nf, data.name)) if log_path is not None else None
         bars = progress(events, cfg.epochs, nf.epochs_trained)
         log_failed = None
         try:

@@ -15,6 +15,7 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,9 +255,52 @@ def _style_x(ax, x: str) -> None:
         ax.set_xlim(left=0)     # every run's clock starts at 0
 
 
-def _run_label(run, extra: str = "") -> str:
-    label = os.path.basename(run.path) + (f" ({run.description})" if run.description else "")
-    return label + (f": {extra}" if extra else "")
+# How a run's settings read in a legend, in this order: what people compare runs by first.
+SETTING_NAMES = {"dataset": "{}", "hidden": "hidden {}", "activation": "{}", "output": "{} output",
+                 "lr": "lr {}", "batch_size": "batch {}", "augment": "augment {}",
+                 "dropout": "dropout {}", "momentum": "momentum {}",
+                 "weight_decay": "L2 {}", "schedule": "{} schedule", "epochs": "{} epochs",
+                 "seed": "seed {}"}
+LEGEND_WRAP = 95  # characters per legend line: wider would run off an 8-inch figure
+
+
+def _setting_text(key: str, value) -> str:
+    if isinstance(value, list):
+        value = "-".join(map(str, value))
+    return SETTING_NAMES[key].format(value)
+
+
+def run_names(runs) -> list[str]:
+    """A name for each run that says what sets it apart from the others: the settings that
+    differ between them (sizes, learning rate, batch, augmentation, ...), as logged; the file
+    name when the logs do not say (terminal output, old logs) or nothing differs."""
+    known = [{k: v for k, v in (run.settings or {}).items() if k in SETTING_NAMES
+              and v not in (None, "", 0, [])} for run in runs]
+    keys = [k for k in SETTING_NAMES
+            if len({repr(s.get(k)) for s in known}) > 1]
+    names = []
+    for run, settings in zip(runs, known):
+        differ = [_setting_text(k, settings[k]) for k in keys if k in settings]
+        file = os.path.basename(run.path)
+        if differ and len(runs) > 1:
+            names.append(", ".join(differ))
+        else:
+            names.append(file + (f" ({run.description})" if run.description else ""))
+    return names
+
+
+def _run_label(name: str, extra: str = "") -> str:
+    return textwrap.fill(name + (f": {extra}" if extra else ""), LEGEND_WRAP,
+                         subsequent_indent="  ")
+
+
+def _at(x: str, value: float) -> str:
+    """Where on the x axis: 'epoch 6', '1.2M samples', '45 s'."""
+    if x == "epochs":
+        return f"epoch {value:g}"
+    if x == "samples":
+        return f"{EngFormatter(sep='')(value)} samples"
+    return f"{value:.0f} s"
 
 
 def _marker(n: int) -> dict:
@@ -264,11 +308,14 @@ def _marker(n: int) -> dict:
 
 
 def _runs_legend(fig, ax) -> None:
-    """One entry per run, under the plot where it never hides a curve."""
+    """One entry per run, under the plot where it never hides a curve, one column (labels are
+    wrapped, never cut) and the figure grown to hold it."""
     handles, labels = ax.get_legend_handles_labels()
     handles = [Line2D([], [], color=h.get_color(), linewidth=1.8, marker=h.get_marker(),
                       markersize=4) for h in handles]
-    fig.legend(handles, labels, loc="outside lower center", ncols=1 if len(labels) < 4 else 2)
+    lines = sum(label.count("\n") + 1 for label in labels)
+    fig.set_size_inches(fig.get_figwidth(), fig.get_figheight() + 0.2 * lines)
+    fig.legend(handles, labels, loc="outside lower center", ncols=1)
 
 
 def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figure:
@@ -276,7 +323,7 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
     fig = _sized(fig, 8, 5)
     with rc_context(STYLE):
         ax = fig.subplots()
-        for run, colour in zip(runs, colours(len(runs))):
+        for run, name, colour in zip(runs, run_names(runs), colours(len(runs))):
             acc = run.test_accuracy
             if acc is None:
                 continue
@@ -286,9 +333,9 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
                 extra = f"final {100 * finite[-1]:.2f}%"
                 if finite.max() > finite[-1]:
                     best = int(np.nanargmax(acc))
-                    extra += f", best {100 * finite.max():.2f}% at {x} {run.x(x)[best]:g}"
+                    extra += f", best {100 * finite.max():.2f}% at {_at(x, run.x(x)[best])}"
             ax.plot(run.x(x), acc, color=colour, linewidth=1.8, **_marker(len(acc)),
-                    label=_run_label(run, extra), gid=f"{run.path}:test_accuracy")
+                    label=_run_label(name, extra), gid=f"{run.path}:test_accuracy")
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
         ax.set_ylabel("test accuracy")
         _style_x(ax, x)
@@ -303,7 +350,7 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
     fig = _sized(fig, 8, 5)
     with rc_context(STYLE):
         ax = fig.subplots()
-        for run, colour in zip(runs, colours(len(runs))):
+        for run, name, colour in zip(runs, run_names(runs), colours(len(runs))):
             xs = run.x(x)
             shown = False
             for key, style in (("train_cost", "-"), ("test_cost", "--")):
@@ -313,7 +360,7 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
                 hollow = {"markerfacecolor": "white"} if key == "test_cost" else {}
                 ax.plot(xs, values, color=colour, linestyle=style, linewidth=1.8,
                         **_marker(len(values)), **hollow, gid=f"{run.path}:{key}",
-                        label=None if shown else _run_label(run))
+                        label=None if shown else _run_label(name))
                 shown = True
         names = {run.cost_name for run in runs}
         cost = f"{names.pop()} cost" if len(names) == 1 and None not in names else "cost"

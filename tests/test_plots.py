@@ -398,3 +398,47 @@ def test_a_display_with_a_backend_that_cannot_show_says_so(monkeypatch):
     monkeypatch.setitem(matplotlib.rcParams, "backend", "Agg")
     problem = plots.display_problem()
     assert problem and "agg" in problem.lower() and "--out" in problem
+
+
+# --- legends: inside the picture, runs named by what sets them apart (issue 12) -----------------
+
+def _logged_run(path, settings, accuracies):
+    log = CsvLog(path, settings)
+    for k, acc in enumerate(accuracies, 1):
+        log.write(epoch_event(k, 0.3 / k, 0.2 / k, acc, 1.0))
+    log.close()
+    return runlog.read(path)
+
+
+def test_runs_are_named_by_what_differs(tmp_path):
+    base = {"hidden": [800], "lr": 0.1, "batch_size": 64, "augment": 0, "epochs": 3, "seed": 1}
+    runs = [_logged_run(tmp_path / f"mnist-784-800-10-20261201-1200{k}.csv", {**base, **extra},
+                        [0.97, 0.98, 0.975])
+            for k, extra in enumerate([{}, {"lr": 0.2}, {"batch_size": 128, "augment": 2}])]
+    names = plots.run_names(runs)
+    assert names == ["lr 0.1, batch 64", "lr 0.2, batch 64", "lr 0.1, batch 128, augment 2"]
+    assert plots.run_names(runs[:1]) == ["mnist-784-800-10-20261201-12000.csv"]
+    label = plots.accuracy_figure(runs).legends[0].get_texts()[0].get_text()
+    assert label == "lr 0.1, batch 64: final 97.50%, best 98.00% at epoch 2"
+
+
+@pytest.mark.parametrize("n", [1, 4, 7, 12])
+def test_every_legend_and_label_stays_inside_the_picture(tmp_path, n):
+    runs = [_logged_run(tmp_path / f"a-rather-long-log-file-name-for-run-number-{k}.csv",
+                        {"hidden": [800 + k, 400], "lr": 0.1 * (k + 1), "batch_size": 64,
+                         "augment": "affine,elastic" if k % 2 else "shift", "seed": k,
+                         "activation": "relu" if k % 3 else "sigmoid"},
+                        [0.9 + 0.005 * k, 0.95, 0.94]) for k in range(n)]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for fig in (plots.accuracy_figure(runs), plots.cost_figure(runs)):
+        canvas = FigureCanvasAgg(fig)  # as --out draws it
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        whole = fig.bbox
+        artists = [*fig.legends, *(ax.title for ax in fig.axes), *(ax.xaxis.label for ax in
+                   fig.axes), *(ax.yaxis.label for ax in fig.axes)]
+        for artist in artists:
+            box = artist.get_window_extent(renderer)
+            assert whole.x0 - 1 <= box.x0 and box.x1 <= whole.x1 + 1, artist
+            assert whole.y0 - 1 <= box.y0 and box.y1 <= whole.y1 + 1, artist
