@@ -25,7 +25,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import numpy as np  # noqa: E402  (after the thread settings above, which numpy reads once)
 
-from basicnet import drawing, netfile, render  # noqa: E402
+from basicnet import drawing, netfile, pictures, render  # noqa: E402
 from basicnet.cli import ArgumentParser, fail, run, say  # noqa: E402
 from basicnet.constants import N_INPUTS  # noqa: E402
 from basicnet.identifier_window import IdentifierWindow, load_network, top_guesses  # noqa: E402
@@ -59,7 +59,7 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
     failed = 0
     for path in paths:
         try:
-            ink = drawing.read_image(path)
+            ink = pictures.read_image(path)
         except (OSError, ValueError) as e:
             fail(f"{path}: {e}", err)
             failed += 1

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from . import drawing, netfile, render
+from . import drawing, netfile, pictures, render
 from .constants import IMAGE_SIDE, N_INPUTS
 from .render import ACCENT, BACKGROUND, BAD, DIM, GRID, PANEL, TEXT
 
@@ -135,7 +135,7 @@ class IdentifierWindow:
         and drawn over."""
         if Path(path).suffix.lower() in IMAGE_SUFFIXES:
             try:
-                self.ink[:] = drawing.fit(drawing.read_image(path), CANVAS_SIDE)
+                self.ink[:] = drawing.fit(pictures.read_image(path), CANVAS_SIDE)
             except (OSError, ValueError) as e:
                 self.say(f"kept the canvas: {Path(path).name}: {e}")
                 return
