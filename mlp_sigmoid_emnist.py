@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from basicnet import datasets, netfile
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
 from basicnet.constants import default_preparation
+from basicnet.files import kind_of
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -205,6 +206,8 @@ def check_writable(path: Path, overwrite: bool, flag: str = "--save",
     them away again."""
     if path.is_dir():
         raise UsageError(f"{path} is a folder; {flag} needs a file path")
+    if path.exists() and not path.is_file():  # writing into a pipe waits for a reader
+        raise UsageError(f"{path} is {kind_of(path.stat().st_mode)}; {flag} needs a file path")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
     folder = path.parent

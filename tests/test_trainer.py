@@ -380,6 +380,20 @@ def _case_log_under_a_file(d, n):
     return ["--log", n.parent / "plain-file" / "run.csv"], ["plain-file"]
 
 
+def _case_log_is_a_fifo(d, n):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(n.parent / "log.csv")
+    return ["--log", n.parent / "log.csv", "--overwrite"], ["log.csv", "named pipe"]
+
+
+def _case_network_is_a_fifo(d, n):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(n)
+    return [n], [str(n), "named pipe"]
+
+
 def _case_save_and_log_same_file(d, n):
     return ["--save", n, "--log", n], ["--save and --log"]
 
