@@ -836,3 +836,26 @@ def test_a_full_disk_while_logging_names_the_log_and_keeps_the_network(toy, tmp_
         assert f"saved the network to {save}" in line
         assert netfile.load(save).epochs_trained == 2
         assert len(_rows(log)) == 1
+
+
+class _GoneTerminal:
+    """A terminal that was closed: it still says it is one, and every write fails."""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("stderr", [_GoneTerminal(), None], ids=["closed terminal", "none"])
+def test_the_progress_bar_never_stops_training(monkeypatch, stderr):
+    import mlp_sigmoid_emnist
+    from basicnet.training import BatchDone
+
+    monkeypatch.setattr(sys, "stderr", stderr)
+    events = [BatchDone(1, b, 50, 32 * b, 0.5, 0.1) for b in range(1, 51)]
+    assert list(mlp_sigmoid_emnist.progress(iter(events), 1)) == events
