@@ -510,8 +510,7 @@ def save_now(nf: netfile.NetFile, saver: Saver, path: Path) -> str:
     return f"saved {saved}"
 
 
-def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None,
-           quiet: bool = False) -> Path | None:
+def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None) -> Path | None:
     """Save the network at the end of the run; where it went (None with --no-save)."""
     if save_path is None:
         return None
@@ -522,8 +521,7 @@ def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None,
                          f"{e.strerror or e}") from None
     except netfile.NetFileError as e:
         raise UsageError(f"could not save the network: {e}") from None
-    if not quiet:
-        say(f"saved: {saved}")
+    say(f"saved: {saved}")
     return saved
 
 

@@ -164,8 +164,10 @@ def open_to_read(path, what: str, error: type[Exception], named: bool = True):
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise error(f"{name}{sep}is {kind_of(mode)}, not {what}")
-        if hasattr(os, "set_blocking"):
+        try:
             os.set_blocking(fd, True)
+        except (AttributeError, OSError):  # not every system can say so of a regular file
+            pass
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
