@@ -470,8 +470,9 @@ def load(path) -> NetFile:
     return _parse(raw, name)
 
 
-def arrays(nf: NetFile) -> dict:
-    """The members a file of `nf` holds, checksum included."""
+def arrays(nf: NetFile, name: str = "the network") -> dict:
+    """The members a file of `nf` holds, checksum included (NetFileError naming `name` for
+    values no array can hold)."""
     net = nf.net
     try:
         out = {
@@ -491,15 +492,15 @@ def arrays(nf: NetFile) -> dict:
             "taught": np.array(nf.taught, np.int64),
         }
     except (OverflowError, TypeError, ValueError) as e:
-        raise NetFileError(f"this network cannot be saved: {e}") from None
+        raise NetFileError(f"{name}: cannot be saved: {e}") from None
     with np.errstate(over="ignore", invalid="ignore"):
         for l, (W, b) in enumerate(zip(net.W, net.b)):
-            out[f"W{l}"] = np.asarray(W).astype(np.float32)
-            out[f"b{l}"] = np.asarray(b).astype(np.float32)
+            out[f"W{l}"] = np.asarray(W).astype(np.float32, copy=False)
+            out[f"b{l}"] = np.asarray(b).astype(np.float32, copy=False)
         if nf.optimizer is not None and nf.optimizer.vW:
             for l, (vW, vb) in enumerate(zip(nf.optimizer.vW, nf.optimizer.vb)):
-                out[f"vW{l}"] = np.asarray(vW).astype(np.float32)
-                out[f"vb{l}"] = np.asarray(vb).astype(np.float32)
+                out[f"vW{l}"] = np.asarray(vW).astype(np.float32, copy=False)
+                out[f"vb{l}"] = np.asarray(vb).astype(np.float32, copy=False)
     out["checksum"] = np.array(_checksum(out))
     return out
 
@@ -507,11 +508,8 @@ def arrays(nf: NetFile) -> dict:
 def check(nf: NetFile, name: str = "the network") -> dict:
     """The arrays of `nf`'s file, after the checks `load` makes: NetFileError (naming `name`)
     when a file of it would be refused. Cheap enough to run before training starts."""
-    out = arrays(nf)
-    try:
-        wants, required = _wants(FORMAT_VERSION, _sizes(out["sizes"], name))
-    except NetFileError:
-        raise
+    out = arrays(nf, name)
+    wants, required = _wants(FORMAT_VERSION, _sizes(out["sizes"], name))
     missing = required - set(out)
     if missing:
         raise NetFileError(f"{name}: missing array '{sorted(missing)[0]}'")
