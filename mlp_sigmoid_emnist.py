@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from basicnet import datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
 from basicnet.constants import IMAGE_SIDE, N_INPUTS, PREPARATIONS, default_preparation
+from basicnet.files import kind_of
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -247,6 +248,8 @@ def check_writable(path: Path, overwrite: bool, flag: str = "--save",
     them away again."""
     if path.is_dir():
         raise UsageError(f"{path} is a folder; {flag} needs a file path")
+    if path.exists() and not path.is_file():  # writing into a pipe waits for a reader
+        raise UsageError(f"{path} is {kind_of(path.stat().st_mode)}; {flag} needs a file path")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
     folder = path.parent
@@ -678,8 +681,7 @@ def save_now(nf: netfile.NetFile, saver: Saver, path: Path) -> str:
     return f"saved {saved}"
 
 
-def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None,
-           quiet: bool = False) -> Path | None:
+def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None) -> Path | None:
     """Save the network at the end of the run; where it went (None with --no-save)."""
     if save_path is None:
         return None
@@ -690,8 +692,7 @@ def finish(nf: netfile.NetFile, saver: Saver, save_path: Path | None,
                          f"{e.strerror or e}") from None
     except netfile.NetFileError as e:
         raise UsageError(f"could not save the network: {e}") from None
-    if not quiet:
-        say(f"saved: {saved}")
+    say(f"saved: {saved}")
     return saved
 
 

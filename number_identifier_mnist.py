@@ -34,11 +34,12 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import numpy as np  # noqa: E402  (after the thread settings above, which numpy reads once)
 
-from basicnet import drawing, netfile, render, teaching  # noqa: E402
+from basicnet import netfile, pictures, render, teaching  # noqa: E402
 from basicnet.cli import ArgumentParser, UsageError, fail, run, say  # noqa: E402
 from basicnet.identifier.state import Reading, is_network_file, load_network, top_guesses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".tga")
 DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-256-64-10.npz"
 
 
@@ -68,8 +69,11 @@ def parse_args(argv=None):
                         "without it, teaching pulls toward the original weights instead)")
     args = p.parse_args(argv)
     networks = [f for f in args.files if is_network_file(f)]
+    if not networks and args.files and not os.path.isfile(args.files[0]) and \
+            Path(args.files[0]).suffix.lower() not in PICTURE_SUFFIXES:
+        networks = args.files[:1]  # where the network goes: its reader says what is wrong
     if len(networks) > 1:
-        raise UsageError(f"give one network, not {len(networks)} ({', '.join(networks)})")
+        p.error(f"give one network, not {len(networks)} ({', '.join(networks)})")
     args.network = networks[0] if networks else str(DEFAULT_NETWORK)
     args.pictures = [f for f in args.files if f not in networks]
     if args.learn is not None:
@@ -100,7 +104,7 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
     reading = Reading(nf)
     for path in paths:
         try:
-            ink = drawing.read_image(path)
+            ink = pictures.read_image(path)
         except (OSError, ValueError) as e:
             fail(f"{path}: {e}", err)
             failed += 1
@@ -181,13 +185,13 @@ def learn(nf: netfile.NetFile, folder, save_to, overwrite=False, data_dir=None,
     learnt (pictures per class, read right before and after), save to `save_to`."""
     classes = list(nf.classes)
     target = check_save_target(save_to, overwrite)
-    pictures, skipped = lesson_pictures(folder, classes)
+    lessons, skipped = lesson_pictures(folder, classes)
     reading = Reading(nf)
-    X = np.empty((len(pictures), nf.net.sizes[0]), nf.net.W[0].dtype)
-    y = np.array([k for _, k in pictures])
-    for i, (path, _) in enumerate(pictures):
+    X = np.empty((len(lessons), nf.net.sizes[0]), nf.net.W[0].dtype)
+    y = np.array([k for _, k in lessons])
+    for i, (path, _) in enumerate(lessons):
         try:
-            ink = drawing.read_image(path)
+            ink = pictures.read_image(path)
         except (OSError, ValueError) as e:
             raise UsageError(f"{path}: {e}") from None
         reading.update(ink)
@@ -228,7 +232,7 @@ def learn(nf: netfile.NetFile, folder, save_to, overwrite=False, data_dir=None,
     return 0
 
 
-def open_window(nf: netfile.NetFile, path, pictures=(), data_dir=None):
+def open_window(nf: netfile.NetFile, path, shown=(), data_dir=None):
     """The window, or render.NoDisplay when there is no screen to put it on."""
     import pygame
 
@@ -237,7 +241,7 @@ def open_window(nf: netfile.NetFile, path, pictures=(), data_dir=None):
     advice = "use --predict PICTURE to classify picture files without a window"
     try:
         render.init_display()
-        return IdentifierWindow(nf, path, pictures_to_show=pictures, data_dir=data_dir)
+        return IdentifierWindow(nf, path, pictures_to_show=shown, data_dir=data_dir)
     except render.NoDisplay as e:
         raise render.NoDisplay(f"no display to open a window on ({e}); {advice}") from None
     except pygame.error as e:

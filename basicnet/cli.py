@@ -126,6 +126,7 @@ def run(main, errors: tuple = ()) -> int:
     """Run `main()` and turn its ending into an exit status: `errors` (and UsageError) become one
     error line and 2, Ctrl+C before any handler took it 130, a closed stdout a quiet end, and
     output lost to anything else (a full disk) one error line and 2 once the work is done."""
+    _lost_output.clear()
     try:
         status = main()
     except (UsageError, *errors) as e:

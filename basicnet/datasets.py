@@ -55,6 +55,7 @@ EMNIST_MD5_ENV = "BASICNET_EMNIST_MD5"
 EMNIST_ZIP = "gzip.zip"  # kept next to the splits, so fetching another split needs no download
 
 TRANSPOSE_CHUNK = 2048    # images turned upright at a time: a 1.6 MB scratch copy
+MAX_LABEL = 2**63 - 1     # a mapping file's label is read as int64
 
 
 class DatasetError(ValueError):
@@ -201,6 +202,8 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
     if not download:
         raise DatasetError(f"{s.name} files missing in {folder}: {', '.join(missing)} "
                            f"(downloads are off); get them {sources(s)} into that folder")
+    made = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first
+    ensured = False
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if s.name == "mnist":
@@ -213,6 +216,7 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
             if not archive.is_file():
                 dl.fetch([url], archive, [md5], say)
             dl.extract(archive, missing, folder, say)
+        ensured = True
     except dl.DownloadError as e:
         cause = f"no connection ({e.reason})" if e.offline else str(e)
         raise DatasetError(f"cannot download {s.name}: {cause}. Missing in {folder}: "
@@ -220,6 +224,13 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
                            f"folder, or try again later") from None
     except OSError as e:
         raise DatasetError(f"cannot write into {folder}: {e.strerror or e}") from None
+    finally:
+        if not ensured:  # a failed download leaves no empty folder it made
+            for f in made:
+                try:
+                    f.rmdir()
+                except OSError:
+                    break
     return folder
 
 
@@ -268,13 +279,16 @@ def read_mapping(path: Path) -> tuple[np.ndarray, list[str]]:
             continue
         try:
             label = int(fields[0])
-            if label < 0 or len(fields) < 2:
+            if not 0 <= label <= MAX_LABEL or len(fields) < 2:
                 raise ValueError
             codes = [int(c) for c in fields[1:]] if all(c.isdigit() for c in fields[1:]) else []
             name = "".join(map(chr, codes)) if codes else line.split(None, 1)[1].strip()
         except (ValueError, OverflowError):
-            raise DatasetError(f"{path}, line {number}: expected 'label ascii [ascii]', "
-                               f"got {line.strip()!r}") from None
+            raise DatasetError(f"{path}, line {number}: expected 'label ascii [ascii]' with a "
+                               f"label from 0 to {MAX_LABEL:,}, got {line.strip()!r}") from None
+        if not name.isprintable():  # a class name is printed; it may not forge lines
+            raise DatasetError(f"{path}, line {number}: the class name {name!r} holds "
+                               f"characters that cannot be printed")
         labels.append(label)
         names.append(name)
     if not labels:
@@ -285,15 +299,20 @@ def read_mapping(path: Path) -> tuple[np.ndarray, list[str]]:
 
 
 def _relabel(y_train, y_test, known: np.ndarray, where) -> tuple:
-    """Map the stored label values `known[k]` to k, so that outputs count from 0."""
-    top = int(max(y_train.max(initial=0), y_test.max(initial=0), known.max()))
-    lut = np.full(top + 1, -1, np.int64)
-    lut[known] = np.arange(len(known))
-    y_train, y_test = lut[y_train], lut[y_test]
-    if (y_train < 0).any() or (y_test < 0).any():
-        raise DatasetError(f"{where}: the labels hold values that the mapping file "
-                           f"does not name")
-    return y_train, y_test
+    """Map the stored label values `known[k]` to k, so that outputs count from 0. Through the
+    distinct values, sorted (searchsorted), not a table as long as the largest label: a label
+    of 2**31 - 1 would make that table 16 GB."""
+    order = np.argsort(known, kind="stable")
+    ranked = known[order]
+
+    def lookup(y):
+        at = np.minimum(np.searchsorted(ranked, y), len(ranked) - 1)
+        if not np.array_equal(ranked[at], y):
+            raise DatasetError(f"{where}: the labels hold values that the mapping file "
+                               f"does not name")
+        return order[at].astype(np.int64)
+
+    return lookup(y_train), lookup(y_test)
 
 
 def _read(name: str, paths: dict, folder: Path, transposed: bool, classes=(),

@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from .cli import ProgressStream
 from .idx import GZIP_MAGIC, IdxError, content_chunks
 
 CHUNK = 1 << 16
@@ -99,7 +100,8 @@ def _progress(name: str, total: int | None, initial: int):
     from tqdm import tqdm
 
     return tqdm(total=total, initial=initial, desc=name, unit="B", unit_scale=True,
-                unit_divisor=1024, disable=None, mininterval=0.5, leave=False)
+                unit_divisor=1024, disable=None, mininterval=0.5, leave=False,
+                file=ProgressStream())  # a closed stderr must not end the download
 
 
 def _transfer(url: str, part: Path, name: str) -> None:

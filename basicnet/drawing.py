@@ -396,26 +396,3 @@ def ink_from_rgba(rgba: np.ndarray) -> np.ndarray:
         return np.zeros_like(ink)
     ink = (ink / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR)
     return np.clip(ink, 0, 1, out=ink)
-
-
-def read_image(path) -> np.ndarray:
-    """Ink (H, W) from an image file (PNG, JPG, BMP, GIF, ...). Raises OSError or ValueError
-    with a readable message when the file cannot be read as an image."""
-    import os
-
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    import pygame  # imported here: the rest of this module needs nothing but numpy
-
-    if os.path.isdir(path):  # pygame reports a folder as a missing file
-        raise OSError("is a folder, not an image")
-    try:
-        surface = pygame.image.load(os.fspath(path))
-    except FileNotFoundError:
-        raise OSError("no such file") from None
-    except (pygame.error, OSError, ValueError) as e:
-        raise ValueError(f"not a readable image ({e})") from None
-    rgb = pygame.surfarray.array3d(surface).transpose(1, 0, 2)  # surfarray is (x, y)
-    if surface.get_flags() & pygame.SRCALPHA or surface.get_alpha() is not None:
-        alpha = pygame.surfarray.array_alpha(surface).T
-        rgb = np.dstack([rgb, alpha])
-    return ink_from_rgba(rgb)

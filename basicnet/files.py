@@ -138,11 +138,12 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
-def open_to_read(path, what: str, error: type[Exception]):
+def open_to_read(path, what: str, error: type[Exception], named: bool = True):
     """`path` opened for reading (binary), or `error` with one line naming the file and why not:
     missing, a folder, a pipe or a device (not `what`: reading those can block forever or never
-    end), or unreadable."""
-    name = os.fspath(path)
+    end), or unreadable. Without `named` the message leaves the file's name to the caller."""
+    name = os.fspath(path) if named else ""
+    sep = ": " if named else ""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         mode = os.stat(path).st_mode  # look first: opening a device can have effects
@@ -150,21 +151,23 @@ def open_to_read(path, what: str, error: type[Exception]):
         # writer; fstat then tells what was really opened
         fd = os.open(path, flags) if stat.S_ISREG(mode) else None
     except FileNotFoundError:
-        raise error(f"{name}: no such file") from None
+        raise error(f"{name}{sep}no such file") from None
     except NotADirectoryError:
-        raise error(f"{name}: no such file (a part of the path is not a folder)") from None
+        raise error(f"{name}{sep}no such file (a part of the path is not a folder)") from None
     except (ValueError, UnicodeError):  # a NUL in the name, or one the system cannot take
-        raise error(f"{name}: not a usable file name") from None
+        raise error(f"{name}{sep}not a usable file name") from None
     except OSError as e:
-        raise error(f"{name}: cannot read it ({e.strerror or e})") from None
+        raise error(f"{name}{sep}cannot read it ({e.strerror or e})") from None
     if fd is None:
-        raise error(f"{name}: is {kind_of(mode)}, not {what}")
+        raise error(f"{name}{sep}is {kind_of(mode)}, not {what}")
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise error(f"{name}: is {kind_of(mode)}, not {what}")
-        if hasattr(os, "set_blocking"):
+            raise error(f"{name}{sep}is {kind_of(mode)}, not {what}")
+        try:
             os.set_blocking(fd, True)
+        except (AttributeError, OSError):  # not every system can say so of a regular file
+            pass
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

@@ -279,8 +279,33 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, want: _Wan
     return values.astype(dtype.newbyteorder("="), order="C")
 
 
-def _members(z: zipfile.ZipFile, name: str) -> dict:
-    """key -> ZipInfo for the archive's members, refusing odd names and repeats."""
+def _declared_count(f, size: int) -> int:
+    """How many members the zip's end record says it holds (its zip64 record's count when
+    the plain one overflows), or -1 when no end record is found."""
+    tail = min(size, 22 + 0xFFFF)  # the end record, and a comment of up to 64 KiB after it
+    f.seek(size - tail)
+    data = f.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(data):
+        return -1
+    count = int.from_bytes(data[at + 10:at + 12], "little")
+    if count == 0xFFFF and at >= 20 and data[at - 20:at - 16] == b"PK\x06\x07":
+        where = int.from_bytes(data[at - 12:at - 4], "little")
+        if where + 56 <= size:
+            f.seek(where)
+            record = f.read(56)
+            if record[:4] == b"PK\x06\x06":
+                count = int.from_bytes(record[32:40], "little")
+    return count
+
+
+def _members(z: zipfile.ZipFile, name: str, declared: int) -> dict:
+    """key -> ZipInfo for the archive's members, refusing odd names and repeats, and a
+    directory that lists fewer members than the end record counts: a damaged name, extra or
+    comment length there swallows the entries after it, and zipfile would not say."""
+    if len(z.infolist()) != declared:
+        raise NetFileError(f"{name}: damaged network file: its zip directory lists "
+                           f"{len(z.infolist())} members, its end record {declared}")
     members = {}
     for info in z.infolist():
         key = info.filename[:-4] if info.filename.endswith(".npy") else ""
@@ -293,9 +318,9 @@ def _members(z: zipfile.ZipFile, name: str) -> dict:
     return members
 
 
-def _read_all(z: zipfile.ZipFile, name: str) -> dict:
+def _read_all(z: zipfile.ZipFile, name: str, declared: int) -> dict:
     """Every member's array, checked against what the file's version and sizes require."""
-    members = _members(z, name)
+    members = _members(z, name, declared)
 
     def read(key, want):
         if key not in members:
@@ -460,8 +485,9 @@ def load(path) -> NetFile:
             raise NetFileError(f"{name}: not a network file (.npz): it is not a zip archive")
         try:
             size = os.fstat(f.fileno()).st_size
+            declared = _declared_count(f, size)
             with zipfile.ZipFile(_Clamped(f, size)) as z:
-                raw = _read_all(z, name)
+                raw = _read_all(z, name, declared)
         except NetFileError:
             raise
         except _DAMAGE as e:
@@ -470,8 +496,9 @@ def load(path) -> NetFile:
     return _parse(raw, name)
 
 
-def arrays(nf: NetFile) -> dict:
-    """The members a file of `nf` holds, checksum included."""
+def arrays(nf: NetFile, name: str = "the network") -> dict:
+    """The members a file of `nf` holds, checksum included (NetFileError naming `name` for
+    values no array can hold)."""
     net = nf.net
     try:
         out = {
@@ -491,15 +518,15 @@ def arrays(nf: NetFile) -> dict:
             "taught": np.array(nf.taught, np.int64),
         }
     except (OverflowError, TypeError, ValueError) as e:
-        raise NetFileError(f"this network cannot be saved: {e}") from None
+        raise NetFileError(f"{name}: cannot be saved: {e}") from None
     with np.errstate(over="ignore", invalid="ignore"):
         for l, (W, b) in enumerate(zip(net.W, net.b)):
-            out[f"W{l}"] = np.asarray(W).astype(np.float32)
-            out[f"b{l}"] = np.asarray(b).astype(np.float32)
+            out[f"W{l}"] = np.asarray(W).astype(np.float32, copy=False)
+            out[f"b{l}"] = np.asarray(b).astype(np.float32, copy=False)
         if nf.optimizer is not None and nf.optimizer.vW:
             for l, (vW, vb) in enumerate(zip(nf.optimizer.vW, nf.optimizer.vb)):
-                out[f"vW{l}"] = np.asarray(vW).astype(np.float32)
-                out[f"vb{l}"] = np.asarray(vb).astype(np.float32)
+                out[f"vW{l}"] = np.asarray(vW).astype(np.float32, copy=False)
+                out[f"vb{l}"] = np.asarray(vb).astype(np.float32, copy=False)
     out["checksum"] = np.array(_checksum(out))
     return out
 
@@ -507,11 +534,8 @@ def arrays(nf: NetFile) -> dict:
 def check(nf: NetFile, name: str = "the network") -> dict:
     """The arrays of `nf`'s file, after the checks `load` makes: NetFileError (naming `name`)
     when a file of it would be refused. Cheap enough to run before training starts."""
-    out = arrays(nf)
-    try:
-        wants, required = _wants(FORMAT_VERSION, _sizes(out["sizes"], name))
-    except NetFileError:
-        raise
+    out = arrays(nf, name)
+    wants, required = _wants(FORMAT_VERSION, _sizes(out["sizes"], name))
     missing = required - set(out)
     if missing:
         raise NetFileError(f"{name}: missing array '{sorted(missing)[0]}'")

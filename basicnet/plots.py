@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -303,6 +304,23 @@ def _at(x: str, value: float) -> str:
     return f"{value:.0f} s"
 
 
+# The largest magnitude drawn as it is: matplotlib computes an axis's span and margins from its
+# limits, and between -1e308 and 1e308 those overflow to infinity and its tick locator fails.
+# Larger finite values are drawn at this bound; NaN and infinities are not drawn at all.
+DRAWN_UP_TO = 1e300
+
+
+def _drawable(values: np.ndarray) -> np.ndarray:
+    """`values` as a curve can show them: finite ones (clamped to ±DRAWN_UP_TO), others NaN."""
+    values = np.asarray(values, np.float64)
+    return np.where(np.isfinite(values), np.clip(values, -DRAWN_UP_TO, DRAWN_UP_TO), np.nan)
+
+
+def _percent(fraction: float) -> str:
+    """'97.14%', or '1e+302%' for a value no accuracy can have."""
+    return f"{100 * fraction:.2f}%" if abs(fraction) <= 10 else f"{100 * fraction:.3g}%"
+
+
 def _marker(n: int) -> dict:
     return {"marker": "o", "markersize": 4} if n <= MARKERS_UP_TO else {}
 
@@ -324,19 +342,22 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
     with rc_context(STYLE):
         ax = fig.subplots()
         for run, name, colour in zip(runs, run_names(runs), colours(len(runs))):
-            acc = run.test_accuracy
-            if acc is None:
+            if run.test_accuracy is None:
                 continue
+            acc, xs = _drawable(run.test_accuracy), _drawable(run.x(x))
             finite = acc[np.isfinite(acc)]
             extra = "no accuracy logged"
             if finite.size:
-                extra = f"final {100 * finite[-1]:.2f}%"
+                extra = f"final {_percent(finite[-1])}"
                 if finite.max() > finite[-1]:
                     best = int(np.nanargmax(acc))
-                    extra += f", best {100 * finite.max():.2f}% at {_at(x, run.x(x)[best])}"
-            ax.plot(run.x(x), acc, color=colour, linewidth=1.8, **_marker(len(acc)),
+                    extra += f", best {_percent(finite.max())} at {_at(x, xs[best])}"
+            ax.plot(xs, acc, color=colour, linewidth=1.8, **_marker(len(acc)),
                     label=_run_label(name, extra), gid=f"{run.path}:test_accuracy")
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
+        shown = [a for r in runs if r.test_accuracy is not None for a in r.test_accuracy
+                 if math.isfinite(a)]
+        if all(-10 <= a <= 10 for a in shown):  # else the default formatter's 1e300 notation
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
         ax.set_ylabel("test accuracy")
         _style_x(ax, x)
         ax.set_title("Test accuracy while training")
@@ -351,12 +372,13 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
     with rc_context(STYLE):
         ax = fig.subplots()
         for run, name, colour in zip(runs, run_names(runs), colours(len(runs))):
-            xs = run.x(x)
+            xs = _drawable(run.x(x))
             shown = False
             for key, style in (("train_cost", "-"), ("test_cost", "--")):
                 values = getattr(run, key)
                 if values is None:
                     continue
+                values = _drawable(values)
                 hollow = {"markerfacecolor": "white"} if key == "test_cost" else {}
                 ax.plot(xs, values, color=colour, linestyle=style, linewidth=1.8,
                         **_marker(len(values)), **hollow, gid=f"{run.path}:{key}",
@@ -523,7 +545,8 @@ def picture_format(out: str, flag: str = "--out") -> str:
 
 def save(fig: Figure, out: str, overwrite: bool = False, flag: str = "--out") -> None:
     """Write the figure to `out` (format from its extension) through a temporary file, so a
-    failure never leaves half a picture behind."""
+    failure never leaves half a picture behind; an existing `out` is replaced only with
+    `overwrite` (even one that appeared while the figure was drawn)."""
     ext = picture_format(out, flag)
     try:
         with atomic_write(out, overwrite=overwrite) as f:
@@ -584,9 +607,14 @@ def run_script(args, read, errors, build) -> int:
                 bad += 1
         if not items:
             return 2
-        fig = build(items, new_figure(interactive=not args.out))
+        # absurd but finite values (1e300) make matplotlib warn about layouts and overflows:
+        # the picture is still drawn, and the warnings would bury the one line that matters
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            fig = build(items, new_figure(interactive=not args.out))
+            if args.out:
+                save(fig, args.out, args.overwrite)
         if args.out:
-            save(fig, args.out, args.overwrite)
             say(f"saved: {args.out}")
         else:
             show()

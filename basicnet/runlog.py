@@ -25,10 +25,13 @@ so the two formats are understood in exactly one place:
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
 import math
 import os
 import re
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,80 +145,108 @@ class Run:
 _CSV_OF_AXIS = {"epochs": "epoch", "samples": "samples_seen", "seconds": "elapsed_s"}
 
 
+MAX_LOG_CHARS = 128 << 20  # a log of a million epochs is 80 MB; more is not a log
+MAX_LINE = 1 << 16         # characters in a line (tqdm's redraws end at carriage returns)
+
+
 def read(path) -> Run:
-    """Read a CSV log or saved terminal output; raises RunLogError naming the file."""
+    """Read a CSV log or saved terminal output; raises RunLogError naming the file. The file
+    is read as a stream, line by line, up to MAX_LOG_CHARS: memory holds the numbers, not the
+    text, and a file that never ends (or a device such as /dev/zero) is refused."""
     name = os.fspath(path)
-    with open_to_read(path, "a training log", RunLogError) as f:
+    with open_to_read(path, "a training log", RunLogError) as raw:
+        # universal newlines: tqdm's carriage returns end lines too
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)
+        lines = _lines(text, name)
+        number, first = next(((n, line.lstrip("\ufeff")) for n, line in lines
+                              if line.lstrip("\ufeff").strip()), (0, ""))
+        if not first:
+            raise RunLogError(f"{name}: not a training log: the file is empty")
+        if "epoch" in first and "," in first and not _EPOCH_LINE.search(first):
+            return _read_csv(name, first, lines)
+        return _read_terminal(name, itertools.chain([(number, first)], lines))
+
+
+def _lines(f, name: str):
+    """(line number, line) of a text file, within the limits, refusing binary files."""
+    total = 0
+    for number in itertools.count(1):
         try:
-            raw = f.read()
+            line = f.readline(MAX_LINE + 1)
         except OSError as e:
             raise RunLogError(f"{name}: cannot read it ({e.strerror or e})") from None
-    if b"\0" in raw:
-        raise RunLogError(f"{name}: a binary file, not a training log (.csv or saved "
-                          f"terminal output)")
-    text = raw.decode("utf-8", errors="replace")
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    if "epoch" in first and "," in first and not _EPOCH_LINE.search(first):
-        return _read_csv(name, text.lstrip("\ufeff"))
-    return _read_terminal(name, text)
+        if not line:
+            return
+        total += len(line)
+        if "\0" in line:
+            raise RunLogError(f"{name}: a binary file, not a training log (.csv or saved "
+                              f"terminal output)")
+        if total > MAX_LOG_CHARS:
+            raise RunLogError(f"{name}: more than {MAX_LOG_CHARS >> 20} MB: too big for a "
+                              f"training log")
+        if len(line) > MAX_LINE:
+            raise RunLogError(f"{name}: line {number} is longer than {MAX_LINE:,} characters: "
+                              f"not a training log")
+        yield number, line.rstrip("\n")
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
-def _read_csv(name: str, text: str) -> Run:
-    rows = list(csv.reader(text.splitlines()))
-    header = [h.strip() for h in rows[0]]
+def _read_csv(name: str, first: str, lines) -> Run:
+    header = [h.strip() for h in next(csv.reader([first]))]
     if "epoch" not in header:
         raise RunLogError(f"{name}: CSV without an 'epoch' column")
     if not {"train_cost", "test_cost", "test_accuracy"} & set(header):
         raise RunLogError(f"{name}: CSV without any of the columns train_cost, test_cost, "
                           f"test_accuracy: nothing to plot")
-    lines = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(cell.strip() for cell in r)]
-    for line, row in lines:
-        if len(row) != len(header):
-            raise RunLogError(f"{name}: line {line} has {len(row)} cells, the header "
-                              f"{len(header)}")
     at = {h: i for i, h in enumerate(header)}
-    settings = _settings(name, lines[0] if lines else None, at.get("settings"))
-    # a row with a note is an event, not an epoch: a mark, never a point on the curves
-    noted = [(line, r) for line, r in lines if "note" in at and r[at["note"]].strip()]
-    marks = [(_cell_number(name, line, "epoch", r[at["epoch"]]),
-              _cell_number(name, line, "learning_rate", r[at["learning_rate"]])
-              if "learning_rate" in at and r[at["learning_rate"]].strip() else math.nan,
-              r[at["note"]].strip())
-             for line, r in noted]
-    lines = [(line, r) for line, r in lines if "note" not in at or not r[at["note"]].strip()]
-    if not lines:
-        raise RunLogError(f"{name}: the log has a header but no epochs yet")
-    body = [r for _, r in lines]
-    columns = {h: np.full(len(body), np.nan) for h in header if h in CSV_COLUMNS}
-    for i, (line, row) in enumerate(lines):
+    columns = {h: array("d") for h in header if h in CSV_COLUMNS}
+    settings, marks = None, []
+    for number, line in lines:
+        row = next(csv.reader([line]), [])
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise RunLogError(f"{name}: line {number} has {len(row)} cells, the header "
+                              f"{len(header)}")
+        if settings is None:  # the first row holds them, when the log has any
+            settings = _settings(name, number, row[at["settings"]] if "settings" in at else "")
+        if "note" in at and row[at["note"]].strip():
+            # a row with a note is an event, not an epoch: a mark, never a point on a curve
+            rate = row[at["learning_rate"]] if "learning_rate" in at else ""
+            marks.append((_cell_number(name, number, "epoch", row[at["epoch"]]),
+                          _cell_number(name, number, "learning_rate", rate) if rate.strip()
+                          else math.nan, row[at["note"]].strip()))
+            continue
         for h, cell in zip(header, row):
-            if h in columns and cell.strip():
-                columns[h][i] = _cell_number(name, line, h, cell)
+            if h in columns:
+                columns[h].append(_cell_number(name, number, h, cell) if cell.strip()
+                                  else math.nan)
+    if not len(columns["epoch"]):
+        raise RunLogError(f"{name}: the log has a header but no epochs yet")
+    columns = {k: np.frombuffer(v, np.float64).copy() for k, v in columns.items()}
     if np.any(np.isnan(columns["epoch"])):
         raise RunLogError(f"{name}: a row without an epoch number")
     got = {k: _present(v) for k, v in columns.items()}
     return Run(name, "csv", columns["epoch"], got.get("samples_seen"), got.get("elapsed_s"),
                got.get("learning_rate"), got.get("train_cost"), got.get("test_cost"),
-               got.get("test_accuracy"), settings=settings, lr_marks=marks)
+               got.get("test_accuracy"), settings=settings or {}, lr_marks=marks)
 
 
 def _cell_number(name: str, line: int, column: str, cell: str) -> float:
     try:
         return float(cell)
     except ValueError:
-        raise RunLogError(f"{name}: line {line}: {column} is {cell.strip()!r}, "
+        raise RunLogError(f"{name}: line {line}: {column} is {cell.strip()[:40]!r}, "
                           f"not a number") from None
 
 
-def _settings(name: str, first, column: int | None) -> dict:
+def _settings(name: str, line: int, cell: str) -> dict:
     """The run's settings, from the first row's `settings` cell; {} when it has none."""
-    if first is None or column is None or not first[1][column].strip():
+    if not cell.strip():
         return {}
-    line, row = first
     try:
-        settings = json.loads(row[column])
+        settings = json.loads(cell)
     except ValueError:
         settings = None
     if not isinstance(settings, dict):
@@ -238,30 +269,41 @@ _FIELDS = {
 }
 _HEADER = re.compile(r"^network\s+([\d-]+)\s+\((\w+) hidden, (\w+) output, ([\w-]+) cost\)"
                      r",\s*(\S+):\s*(\d+) training and (\d+) test images")
+# The trainer's other lines, which a saved terminal output may hold between its epochs: what
+# it says on starting, downloading, stopping and saving; tqdm's bars; error lines (2>&1).
+_OWN_LINE = re.compile(r"(network |continuing |testing |note: |saved: |log: |test accuracy: |"
+                       r"recording: |downloading |extracting |connection dropped|error: |"
+                       r"interrupted|terminated \(SIGTERM\)|hung up \(SIGHUP\)|window closed|"
+                       r"\S+ is ready in )")
+_BAR = re.compile(r"\d+%\||\[\d+:\d+[<,]")
 
 
 def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def _read_terminal(name: str, text: str) -> Run:
-    epochs, n_trains, values = [], [], {k: [] for k in _FIELDS}
+def _read_terminal(name: str, lines) -> Run:
+    epochs, n_trains, values = [], [], {k: array("d") for k in _FIELDS}
     # epochs of earlier runs in this file; the previous line's epoch as printed, and as counted
     offset = last = last_absolute = 0
     n_train, cost_name, description = None, None, None
-    # tqdm redraws its bar with carriage returns: splitlines() cuts there too.
-    for line in text.splitlines():
+    for number, line in lines:
         line = line.strip()
+        if not line:
+            continue
         header = _HEADER.match(line)
         if header:
             sizes, hidden, _, cost_name, dataset, n, _ = header.groups()
             n_train, description = int(n), f"{sizes}, {hidden}, {cost_name} cost, {dataset}"
             continue
-        m = _EPOCH_LINE.search(line)
+        m = _EPOCH_LINE.match(line)
         if not m or ("cost" not in m.group(2) and "accuracy" not in m.group(2)):
-            continue
+            if _OWN_LINE.match(line) or _BAR.search(line):
+                continue
+            raise RunLogError(f"{name}: not a training log: line {number} is neither a CSV "
+                              f"header nor the trainer's output ({line[:50]!r})")
         epoch, rest = int(m.group(1)), m.group(2)
-        if _AGE_GIVEN.search(line):  # the network's own count: no offset needed
+        if _AGE_GIVEN.match(line):  # the network's own count: no offset needed
             absolute, last = epoch, math.inf
         else:
             if epoch <= last:  # a new run appended to the file: it continues the network
@@ -276,7 +318,7 @@ def _read_terminal(name: str, text: str) -> Run:
     if not epochs:
         raise RunLogError(f"{name}: not a training log: no CSV header and no lines like "
                           f"'epoch 1/10  train cost ...'")
-    arrays = {k: np.array(v, float) for k, v in values.items()}
+    arrays = {k: np.frombuffer(v, np.float64).copy() for k, v in values.items()}
     arrays["test_accuracy"] /= 100
     seconds = np.cumsum(arrays["seconds"]) if not np.any(np.isnan(arrays["seconds"])) else None
     samples = None

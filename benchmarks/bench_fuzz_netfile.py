@@ -95,9 +95,10 @@ def _headers(data: bytes) -> list[tuple[int, int]]:
 
 
 def _size_fields(data: bytes) -> list[int]:
-    """Offsets of every 4-byte size field in the zip headers (compressed, uncompressed)."""
+    """Offsets of the zip headers' size fields, read as 4 bytes: compressed and uncompressed
+    sizes, and the name, extra and comment lengths (two 2-byte fields each)."""
     out = []
-    for sig, fields in ((b"PK\x03\x04", (18, 22)), (b"PK\x01\x02", (20, 24))):
+    for sig, fields in ((b"PK\x03\x04", (18, 22, 26)), (b"PK\x01\x02", (20, 24, 28, 30))):
         at = data.find(sig)
         while at >= 0:
             out += [at + f for f in fields if at + f + 4 <= len(data)]

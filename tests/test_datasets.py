@@ -254,3 +254,46 @@ def test_network_trained_on_emnist_letters_carries_its_class_names(tmp_path):
     assert nf.dataset == "emnist-letters"
     assert nf.classes == [chr(65 + k) + chr(97 + k) for k in range(26)]
     assert nf.net.sizes[-1] == 26 and nf.test_accuracy > 0.8
+
+
+# --- labels far from 0 ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("top", [2**31 - 1, 99_999_999_999], ids=["2**31-1", "99,999,999,999"])
+def test_huge_label_values_map_through_their_distinct_values(tmp_path, top):
+    """A lookup table as long as the largest label: 16 GB for 2**31 - 1."""
+    import tracemalloc
+
+    folder = tmp_path / "mine"
+    write_emnist(folder, "digits", n_train=40, n_test=20)
+    for path in folder.iterdir():
+        path.rename(folder / path.name.replace("emnist-digits-", ""))
+    (folder / "mapping.txt").unlink()
+    values = np.array([0, 7, 1000, top], np.int64)
+    for part in ("train", "test"):
+        y = np.resize(values, 40 if part == "train" else 20)
+        if top < 2**31:
+            idx.write_idx(folder / f"{part}-labels-idx1-ubyte.gz", y.astype(np.int32))
+        else:  # IDX holds no int64: such labels can only come from a mapping file
+            idx.write_idx(folder / f"{part}-labels-idx1-ubyte.gz", np.resize(
+                np.arange(4, dtype=np.uint8), len(y)))
+    if top >= 2**31:
+        (folder / "mapping.txt").write_text(f"0 zero\n1 seven\n2 thousand\n3 top\n{top} far\n")
+    tracemalloc.start()
+    try:
+        data = datasets.load(None, folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50_000_000
+    assert data.train_labels.max() <= len(data.classes) - 1
+    if top < 2**31:
+        assert data.classes == ["0", "7", "1000", str(top)]
+        assert data.train_labels[:4].tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("line", ["1180591620717411303424 huge", "3 1114112", "4 7 10"],
+                         ids=["label 2**70", "no such character", "a line break"])
+def test_mapping_lines_out_of_range_are_reported(tmp_path, line):
+    (tmp_path / "m.txt").write_text(f"0 48\n{line}\n")
+    with pytest.raises(datasets.DatasetError, match="line 2"):
+        datasets.read_mapping(tmp_path / "m.txt")

@@ -139,23 +139,6 @@ def test_transparent_background_uses_the_opaque_ink():
     assert np.abs(to_mnist(drawing.ink_from_rgba(rgba)) - to_mnist(ink)).mean() < 0.02
 
 
-def test_read_image_round_trip_and_errors(tmp_path):
-    import pygame
-
-    ink = draw(SEVEN, canvas=(200, 300))
-    rgb = np.repeat(((1 - ink) * 255).astype(np.uint8)[..., None], 3, axis=2)
-    path = tmp_path / "seven.png"
-    pygame.image.save(pygame.surfarray.make_surface(rgb.transpose(1, 0, 2)), str(path))
-    got = drawing.read_image(path)
-    assert got.shape == (200, 300)
-    assert np.abs(to_mnist(got) - to_mnist(ink)).mean() < 0.02
-    (tmp_path / "junk.png").write_bytes(b"not a picture")
-    with pytest.raises(ValueError):
-        drawing.read_image(tmp_path / "junk.png")
-    with pytest.raises(OSError):
-        drawing.read_image(tmp_path / "missing.png")
-
-
 # --- any scribble --------------------------------------------------------------------------------
 
 from hypothesis import example, given, settings  # noqa: E402

@@ -350,3 +350,75 @@ def test_the_window_resizes_and_drawing_follows(shipped, size):
         assert w.guess is not None
     finally:
         pygame.display.quit()
+
+
+# --- the command line's edges ---------------------------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["--predict"], "argument --predict: expected at least one argument"),
+    (["a.npz", "b.npz"], "give one network, not 2 (a.npz, b.npz)"),
+])
+def test_a_bad_command_line_is_one_error_line(args, words):
+    r = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and not r.stdout
+    assert r.stderr.strip().splitlines() == [f"error: {words} (see --help)"]
+
+
+@pytest.fixture(scope="module")
+def pictures_of_digits(tmp_path_factory, mnist):
+    folder = tmp_path_factory.mktemp("digits")
+    rng = np.random.default_rng(3)
+    return [write_png(folder / f"d{i}.png", digit_picture(mnist.test_images[i].reshape(28, 28),
+                                                          rng)) for i in range(40)]
+
+
+def test_predict_into_a_closed_pipe_ends_quietly(pictures_of_digits):
+    """`--predict ... | head -1` printed a traceback."""
+    p = subprocess.Popen([sys.executable, str(SCRIPT), "--predict", *map(str,
+                                                                          pictures_of_digits)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=60) == 0 and err == ""
+    assert first.startswith(f"{pictures_of_digits[0]}: ")
+
+
+def test_predict_onto_a_full_disk_is_one_error_line(pictures_of_digits):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, str(SCRIPT), "--predict",
+                            *map(str, pictures_of_digits[:3])], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["error: could not write the output: No space left on device"]
+
+
+def test_predict_a_picture_whose_name_is_not_utf8(pictures_of_digits, tmp_path):
+    """Such a name was 'no such file'; it is a picture like any other."""
+    name = os.fsencode(tmp_path) + b"/digit-\xff.png"
+    with open(name, "wb") as f:
+        f.write(pictures_of_digits[0].read_bytes())
+    r = subprocess.run([sys.executable.encode(), os.fsencode(SCRIPT), b"--predict", name],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == b""
+    # the name as the file system holds it, or escaped where stdout cannot take the byte
+    assert r.stdout.startswith((name + b": 7 (", name.replace(b"\xff", b"\\udcff") + b": 7 ("))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_as_network_or_picture_is_refused_not_waited_on(tmp_path, pictures_of_digits):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, str(SCRIPT), str(fifo), "--predict", "x.png"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [f"error: {fifo}: is a named pipe (FIFO), not a network file"]
+    r = subprocess.run([sys.executable, str(SCRIPT), "--predict", str(fifo), "/dev/zero",
+                        str(pictures_of_digits[0])], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stdout.startswith(str(pictures_of_digits[0]))
+    assert r.stderr.splitlines() == [f"error: {fifo}: is a named pipe (FIFO), not a picture",
+                                     "error: /dev/zero: is a character device, not a picture"]

@@ -332,9 +332,10 @@ def _spans(data: bytes) -> list[tuple[int, int]]:
 
 
 def _size_fields(data: bytes) -> list[int]:
-    """Where the zip records each member's sizes (compressed, uncompressed)."""
+    """Where the zip records each member's sizes (compressed, uncompressed) and the lengths of
+    its name, extra field and comment."""
     out = []
-    for sig, fields in ((b"PK\x03\x04", (18, 22)), (b"PK\x01\x02", (20, 24))):
+    for sig, fields in ((b"PK\x03\x04", (18, 22, 26)), (b"PK\x01\x02", (20, 24, 28, 30))):
         at = data.find(sig)
         while at >= 0:
             out += [at + f for f in fields if at + f + 4 <= len(data)]
@@ -631,6 +632,20 @@ def test_a_member_whose_size_field_lies_is_refused(tmp_path):
         path.write_bytes(bytes(damaged))
         with pytest.raises(NetFileError):
             netfile.load(path)
+
+
+@pytest.mark.parametrize("field", [30, 32], ids=["extra length", "comment length"])
+def test_a_directory_entry_that_swallows_the_entries_after_it_is_refused(tmp_path, field):
+    """One flipped bit made b1's comment 32 KiB long: zipfile read the velocities' entries as
+    that comment, and a format 1 file (no checksum) loaded without its velocities."""
+    path = tmp_path / "old.npz"
+    _format_1(path, _netfile(sizes=(10, 5, 3), classes=list("abc")))
+    data = bytearray(path.read_bytes())
+    at = _central(bytes(data), "b1.npy")
+    data[at + field + 1] ^= 0x80
+    path.write_bytes(bytes(data))
+    with pytest.raises(NetFileError, match="damaged"):
+        netfile.load(path)
 
 
 def test_huge_layer_sizes_are_refused_before_any_array_is_read(tmp_path):

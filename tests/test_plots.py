@@ -344,8 +344,8 @@ def test_script_runs_from_inside_logs_folder(csv_log, tmp_path):
                         "--out", str(out)], cwd=ROOT / "logs", env=headless_env(),
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1, r.stderr
-    assert r.stderr.splitlines() == [f"error: {bad}: not a training log: no CSV header and "
-                                     f"no lines like 'epoch 1/10  train cost ...'"]
+    assert r.stderr.splitlines() == [f"error: {bad}: not a training log: line 1 is neither a "
+                                     f"CSV header nor the trainer's output ('shopping list')"]
     assert_png(out)
 
 
@@ -442,3 +442,118 @@ def test_every_legend_and_label_stays_inside_the_picture(tmp_path, n):
             box = artist.get_window_extent(renderer)
             assert whole.x0 - 1 <= box.x0 and box.x1 <= whole.x1 + 1, artist
             assert whole.y0 - 1 <= box.y0 and box.y1 <= whole.y1 + 1, artist
+
+
+# --- hostile logs --------------------------------------------------------------------------
+
+OWN_LINES = (
+    "downloading train-images-idx3-ubyte.gz from https://example.org/mnist/\n"
+    "  connection dropped after 1,024 bytes (timed out); resuming\n"
+    "continuing networks/a.npz: 3 epochs trained, test accuracy 97.14%\n"
+    "note: networks/a.npz has layers [784, 100, 10]; ignoring --hidden [30]\n"
+    + TERMINAL.replace("log: logs/x.csv\n", "\ninterrupted: stopped after the current batch\n"
+                       "log: logs/x.csv\n")
+    + "epoch 1/3: 845batch [00:01, 420.31batch/s]\n"
+    "terminated (SIGTERM): stopped after the current batch\nrecording: run.gif\n"
+    "note: networks/x.npz appeared during training; saved the network to x-2.npz instead\n"
+    "\n\n")
+
+
+def test_the_trainers_own_lines_are_part_of_a_log(tmp_path):
+    path = tmp_path / "run.txt"
+    path.write_text(OWN_LINES)
+    np.testing.assert_array_equal(runlog.read(path).epoch, [1, 2, 3])
+
+
+@pytest.mark.parametrize("intruder", ["# my notes", "Epoch one went well", "$ python x.py",
+                                      "Traceback (most recent call last):"])
+def test_a_file_with_other_lines_is_not_a_log(tmp_path, intruder):
+    """Issue #12, 9: README.md, holding one epoch-like line, was plotted as a run."""
+    path = tmp_path / "notes.txt"
+    path.write_text(TERMINAL + intruder + "\n")
+    with pytest.raises(runlog.RunLogError, match=r"notes.txt: not a training log: line 9"):
+        runlog.read(path)
+
+
+def test_the_readme_is_not_a_log(tmp_path, csv_log, capsys):
+    readme = ROOT / "README.md"
+    assert cost_script.main([str(csv_log), str(readme), "--out", str(tmp_path / "c.png")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {readme}: not a training log")
+    assert cost_script.main([str(readme), "--out", str(tmp_path / "d.png")]) == 2
+    assert not (tmp_path / "d.png").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_or_a_device_is_refused_not_read_forever(tmp_path):
+    fifo = tmp_path / "run.csv"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, str(ROOT / "logs" / "cost_plotter.py"), str(fifo),
+                        "/dev/zero", "--out", str(tmp_path / "c.png")], env=headless_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        f"error: {fifo}: is a named pipe (FIFO), not a training log",
+        "error: /dev/zero: is a character device, not a training log"]
+
+
+def test_a_log_past_the_size_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(runlog, "MAX_LOG_CHARS", 10_000)
+    path = tmp_path / "long.csv"
+    path.write_text("epoch,train_cost\n" + "".join(f"{i},0.5\n" for i in range(1, 3000)))
+    with pytest.raises(runlog.RunLogError, match="long.csv: more than .* too big"):
+        runlog.read(path)
+    path.write_text("epoch 1/3  train cost 0.5" + " " * 70_000 + "\n")
+    monkeypatch.undo()
+    with pytest.raises(runlog.RunLogError, match="line 1 is longer than 65,536 characters"):
+        runlog.read(path)
+
+
+def test_a_big_log_is_read_as_a_stream(tmp_path):
+    """A 100 MB CSV took 1.7 GB: the text and every row were held at once."""
+    import tracemalloc
+
+    path = tmp_path / "big.csv"
+    rows = 150_000
+    with open(path, "w") as f:
+        f.write(",".join(runlog.CSV_COLUMNS) + "\n")
+        for i in range(1, rows + 1):
+            f.write(f"{i},{i * 60000},{i * 1.5:.3f},0.1,0.123456,0.234567,0.987654\n")
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        run = runlog.read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(run.epoch) == rows and run.test_accuracy[-1] == 0.987654
+    numbers = 7 * 8 * rows
+    # the numbers, growing and then copied once into arrays; the text held whole was 20 times
+    assert peak < 3 * numbers, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB log"
+
+
+@pytest.mark.parametrize("script", ["percent", "cost"])
+def test_finite_but_absurd_values_are_plotted(tmp_path, script, capsys):
+    """Values like ±1e308 crashed the percent plotter (matplotlib's axis span overflowed)."""
+    path = tmp_path / "absurd.csv"
+    path.write_text(",".join(runlog.CSV_COLUMNS) + "\n"
+                    "1,100,1.0,0.1,0.5,0.4,1e308\n2,200,2.0,0.1,-1e308,1e308,-1e308\n"
+                    "3,300,1e308,0.1,0.2,0.3,0.95\n")
+    main = {"percent": percent_script, "cost": cost_script}[script].main
+    for x in ("epochs", "seconds"):
+        out = tmp_path / f"{script}-{x}.png"
+        assert main([str(path), "--x", x, "--out", str(out)]) == 0
+        assert capsys.readouterr().err == ""
+        assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize("script", ["weightsbiases_hist.py", "logs/percent_plotter.py",
+                                    "logs/cost_plotter.py"])
+@pytest.mark.parametrize("args", [["--frobnicate", "x"], []], ids=["unknown flag", "no files"])
+def test_a_bad_command_line_is_one_error_line(script, args):
+    r = subprocess.run([sys.executable, str(ROOT / script), *args], env=headless_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and not r.stdout
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert lines[0].endswith("(see --help)")

@@ -139,7 +139,7 @@ def test_a_bad_lesson_is_one_error_line_and_nothing_saved(tmp_path, capsys, faul
     out = tmp_path / "taught.npz"
     args = [folder, "--save", out]
     expect = {"missing": "no such folder", "empty": "no pictures", "unknown class": "'x' is not",
-              "unreadable": "not a readable image", "blank": "no writing found",
+              "unreadable": "not a picture", "blank": "no writing found",
               "loose picture": "goes in the sub-folder", "no --save": "--learn needs --save",
               "exists": "the file exists", "shipped": "the shipped network"}[fault]
     if fault == "missing":

@@ -380,6 +380,20 @@ def _case_log_under_a_file(d, n):
     return ["--log", n.parent / "plain-file" / "run.csv"], ["plain-file"]
 
 
+def _case_log_is_a_fifo(d, n):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(n.parent / "log.csv")
+    return ["--log", n.parent / "log.csv", "--overwrite"], ["log.csv", "named pipe"]
+
+
+def _case_network_is_a_fifo(d, n):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    os.mkfifo(n)
+    return [n], [str(n), "named pipe"]
+
+
 def _case_save_and_log_same_file(d, n):
     return ["--save", n, "--log", n], ["--save and --log"]
 
@@ -880,3 +894,26 @@ def test_a_folder_dataset_can_be_marked_emnist_made(toy, tmp_path):
                 "--preparation", "emnist"))
     assert netfile.load(tmp_path / "a.npz").preparation == "mnist"
     assert netfile.load(tmp_path / "b.npz").preparation == "emnist"
+
+
+class _GoneTerminal:
+    """A terminal that was closed: it still says it is one, and every write fails."""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("stderr", [_GoneTerminal(), None], ids=["closed terminal", "none"])
+def test_the_progress_bar_never_stops_training(monkeypatch, stderr):
+    import mlp_sigmoid_emnist
+    from basicnet.training import BatchDone
+
+    monkeypatch.setattr(sys, "stderr", stderr)
+    events = [BatchDone(1, b, 50, 32 * b, 0.5, 0.1) for b in range(1, 51)]
+    assert list(mlp_sigmoid_emnist.progress(iter(events), 1)) == events

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pygame
 
-from .. import drawing, netfile, render
+from .. import netfile, pictures, render
 from ..render import BACKGROUND, DIM, TEXT
 from .keys import KeyMap
 from .lessons import SAVE_DIR, Lessons
@@ -152,7 +152,7 @@ class IdentifierWindow:
 
     def put_picture(self, path, rest: int = 0) -> bool:
         try:
-            ink = drawing.read_image(path)
+            ink = pictures.read_image(path)
         except (OSError, ValueError) as e:
             self.say(f"kept the canvas: {Path(path).name}: {e}")
             return False
