@@ -23,8 +23,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import numpy as np  # noqa: E402
+from test_netfile import _size_fields  # noqa: E402  (where the zip keeps its sizes)
 
 from basicnet import netfile  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
@@ -92,18 +94,6 @@ def _headers(data: bytes) -> list[tuple[int, int]]:
             spans.append((at, min(end, len(data))))
             at = data.find(sig, at + 1)
     return spans
-
-
-def _size_fields(data: bytes) -> list[int]:
-    """Offsets of the zip headers' size fields, read as 4 bytes: compressed and uncompressed
-    sizes, and the name, extra and comment lengths (two 2-byte fields each)."""
-    out = []
-    for sig, fields in ((b"PK\x03\x04", (18, 22, 26)), (b"PK\x01\x02", (20, 24, 28, 30))):
-        at = data.find(sig)
-        while at >= 0:
-            out += [at + f for f in fields if at + f + 4 <= len(data)]
-            at = data.find(sig, at + 1)
-    return out
 
 
 def mutate(data: bytes, rng: np.random.Generator) -> tuple[bytes, str]:

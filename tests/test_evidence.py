@@ -5,16 +5,9 @@ import itertools
 
 import numpy as np
 import pytest
+from test_network import _net
 
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUT_LAYERS, OUTPUTS, Network
-
-
-def _net(sizes, hidden, output, seed=0) -> Network:
-    rng = np.random.default_rng(seed)
-    net = Network.create(sizes, rng, hidden, output, dtype=np.float64)
-    for b in net.b:
-        b[:] = rng.normal(0, 0.5, b.shape)
-    return net
 
 
 def _log_confidence(net, X, k):
