@@ -18,6 +18,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from basicnet.launch import ensure_requirements
+
+# run with the project's environment (a double-click uses the system's Python), or say how
+ensure_requirements(__file__, Path(__file__).resolve().parent)
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 

@@ -32,6 +32,11 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+from basicnet.launch import ensure_requirements  # noqa: E402
+
+# run with the project's environment (a double-click uses the system's Python), or say how
+ensure_requirements(__file__, Path(__file__).resolve().parent)
+
 import numpy as np  # noqa: E402  (after the thread settings above, which numpy reads once)
 
 from basicnet import netfile, pictures, render, teaching  # noqa: E402

@@ -13,6 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+
+from basicnet.launch import ensure_requirements
+
+# run with the project's environment (a double-click uses the system's Python), or say how
+ensure_requirements(__file__, Path(__file__).resolve().parent)
 
 from basicnet import netfile, plots
 from basicnet.cli import UsageError, run

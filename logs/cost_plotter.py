@@ -16,6 +16,11 @@ from pathlib import Path
 # Let this script find basicnet/ whether it is run from the project root or from logs/.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from basicnet.launch import ensure_requirements
+
+# run with the project's environment (a double-click uses the system's Python), or say how
+ensure_requirements(__file__, Path(__file__).resolve().parent.parent)
+
 from basicnet import plots, runlog  # noqa: E402
 from basicnet.cli import run  # noqa: E402
 

@@ -10,6 +10,10 @@ from pathlib import Path
 # subprocesses started by the tests inherit it.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# A user's own mirror settings (docs/datasets.md) would replace the loopback servers the download
+# tests set up, and the trainer's subprocesses would inherit them: the tests run without them.
+for _var in [v for v in os.environ if v.startswith("BASICNET_")]:
+    del os.environ[_var]
 
 import numpy as np  # noqa: E402
 import pytest

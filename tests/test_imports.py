@@ -2,6 +2,7 @@
 or the downloader, and nothing in the library opens a window (or loads pygame) unasked."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,19 @@ def test_plotting_a_log_needs_no_training_datasets_or_pygame():
     code = "import sys, basicnet.plots, basicnet.runlog; print('pygame' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, check=True).stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("script", ["mlp_sigmoid_emnist.py", "number_identifier_mnist.py",
+                                    "weightsbiases_hist.py", "logs/cost_plotter.py",
+                                    "logs/percent_plotter.py"])
+def test_a_python_without_the_requirements_gets_one_line_not_a_traceback(script, tmp_path):
+    """As a double-click runs a script: with a Python that lacks numpy (here: this one with its
+    site-packages switched off) and no project environment to move to, one line says how to
+    make it."""
+    env = dict(os.environ, BASICNET_RELAUNCHED="1")  # as if .venv had been tried already
+    r = subprocess.run([sys.executable, "-S", str(ROOT / script), "--help"], capture_output=True,
+                       text=True, cwd=tmp_path, env=env, timeout=60)
+    assert r.returncode == 2 and not r.stdout and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "numpy" in lines[0]
+    assert "python3 -m venv .venv" in lines[0]
