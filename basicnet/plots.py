@@ -519,18 +519,25 @@ class PlotError(UsageError):
 
 
 def display_problem() -> str | None:
-    """Why no window can be shown here, or None when one can."""
+    """Why no window can be shown here, or None when one can: matplotlib's own window (Tk, Qt,
+    ...), or, where matplotlib has none (a stock Debian python3 has no tkinter), a pygame
+    window showing the picture. A backend asked for by name (MPLBACKEND=Agg) is obeyed."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                   or os.environ.get("WAYLAND_DISPLAY")):
         return "no display to show the plot on; save it instead with --out FILE.png"
+    if _matplotlib_can_show() or not os.environ.get("MPLBACKEND"):
+        return None
+    import matplotlib
+    return (f"matplotlib's backend '{matplotlib.get_backend()}' cannot open a window; "
+            f"save the plot instead with --out FILE.png")
+
+
+def _matplotlib_can_show() -> bool:
     import matplotlib
     import matplotlib.pyplot  # noqa: F401  (resolves the backend matplotlib will use)
     from matplotlib.backends import BackendFilter, backend_registry
-    backend = matplotlib.get_backend()
-    if backend.lower() in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE):
-        return (f"matplotlib's backend '{backend}' cannot open a window; "
-                f"save the plot instead with --out FILE.png")
-    return None
+    backend = matplotlib.get_backend().lower()
+    return backend not in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
 
 
 def picture_format(out: str, flag: str = "--out") -> str:
@@ -617,7 +624,7 @@ def run_script(args, read, errors, build) -> int:
         if args.out:
             say(f"saved: {args.out}")
         else:
-            show()
+            show(fig)
     except PlotError as e:
         return fail(str(e))
     except KeyboardInterrupt:
@@ -625,6 +632,17 @@ def run_script(args, read, errors, build) -> int:
     return 1 if bad else 0
 
 
-def show() -> None:
-    import matplotlib.pyplot as plt
-    plt.show()
+def show(fig: Figure) -> None:
+    """Show the figure until its window is closed: in matplotlib's window, or drawn into a
+    pygame one where matplotlib has no window of its own."""
+    if _matplotlib_can_show():
+        import matplotlib.pyplot as plt
+        plt.show()
+        return
+    from . import plot_window, render  # pygame: only when a window is wanted
+
+    try:
+        plot_window.show(fig)
+    except render.NoDisplay as e:
+        raise PlotError(f"no window can be opened here ({e}); save the plot instead with "
+                        f"--out FILE.png") from None

@@ -557,3 +557,22 @@ def test_a_bad_command_line_is_one_error_line(script, args):
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert lines[0].endswith("(see --help)")
+
+
+def test_without_a_matplotlib_window_the_plot_opens_in_a_pygame_one(monkeypatch, tmp_path):
+    """A stock Debian python3 has no tkinter: matplotlib falls back to drawing pictures only.
+    The plot is then shown in a pygame window, the same picture --out would write."""
+    import matplotlib
+
+    from basicnet import plot_window
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setitem(matplotlib.rcParams, "backend", "Agg")  # what the fallback picks
+    assert plots.display_problem() is None
+    fig = plots.Figure(figsize=(3, 2), dpi=50)
+    fig.patch.set_facecolor((1.0, 0.0, 0.0))  # a picture one can recognise
+    shown = plot_window.show(fig, max_frames=2)
+    assert shown.get_size() == (150, 100)
+    assert tuple(shown.get_at((75, 50)))[:3] == (255, 0, 0)
