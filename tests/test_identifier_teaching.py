@@ -147,12 +147,12 @@ def test_typing_the_right_digit_teaches_it_and_s_saves_a_new_file(window, tmp_pa
     lesson = LAYOUT["lesson"]
     assert (np.abs(colours(window, lesson) - render.ACCENT).max(axis=1) < 40).any()  # "taught 1"
     # S saves beside the others, never over a file: the next free name
-    taken = tmp_path / "networks" / "mnist-784-256-64-10-taught.npz"
+    taken = tmp_path / "networks" / f"{ident.DEFAULT_NETWORK.stem}-taught.npz"
     taken.parent.mkdir()
     taken.write_bytes(b"someone else's")
     key(pygame.K_s, "s")
     window.step()
-    saved = tmp_path / "networks" / "mnist-784-256-64-10-taught-2.npz"
+    saved = tmp_path / "networks" / f"{ident.DEFAULT_NETWORK.stem}-taught-2.npz"
     assert saved.name in window.message and taken.read_bytes() == b"someone else's"
     nf = netfile.load(saved)
     assert nf.taught == 1 and np.isnan(nf.test_accuracy)  # no test set at hand: not tested
@@ -208,3 +208,19 @@ def test_a_letter_network_takes_its_commands_off_the_letters(tmp_path):
         assert not w.step()
     finally:
         pygame.display.quit()
+
+
+def test_closing_the_window_keeps_what_was_taught(window, tmp_path, capsys):
+    """Esc with drawings taught and not saved: they are saved to a new file, and the terminal
+    says where, as the trainer's window saves its network when closed."""
+    draw(SLASHED_ZERO)
+    window.step()
+    key(pygame.K_0, "0")
+    window.step()
+    assert window.lessons.unsaved == 1
+    key(pygame.K_ESCAPE, "")
+    window.run(max_frames=10)
+    saved = tmp_path / "networks" / f"{ident.DEFAULT_NETWORK.stem}-taught.npz"
+    assert netfile.load(saved).taught == 1
+    out = capsys.readouterr().out
+    assert out.startswith("saved ") and saved.name in out

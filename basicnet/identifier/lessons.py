@@ -57,6 +57,12 @@ class Lessons:
         return (f"taught: this is a {classes[k]} (it read {classes[was]}; now {classes[now]}, "
                 f"{100 * p[now]:.1f}%)")
 
+    def keep(self) -> str | None:
+        """Save what was taught and not saved yet (the window closes, or another network
+        comes): a taught network is never lost. What to tell the user; None when nothing was
+        unsaved."""
+        return self.save() if self.unsaved else None
+
     def save(self) -> str:
         """Save the taught network to a new file beside the others, never over one."""
         if self.count == 0:

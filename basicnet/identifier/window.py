@@ -25,6 +25,7 @@ from pathlib import Path
 import pygame
 
 from .. import netfile, pictures, render
+from ..cli import say
 from ..render import BACKGROUND, DIM, TEXT
 from .keys import KeyMap
 from .lessons import SAVE_DIR, Lessons
@@ -145,10 +146,11 @@ class IdentifierWindow:
         except netfile.NetFileError as e:
             self.say(f"kept {self.path.name}: {e}")
             return
-        lost = self.lessons.unsaved
+        kept = self.lessons.keep()  # what the old network was taught is saved first
+        if kept is not None:
+            say(kept)
         self.set_network(nf, path)
-        self.say(f"switched to {describe(nf, path)}" +
-                 (f" (the {lost} drawings taught before were not saved)" if lost else ""))
+        self.say(f"switched to {describe(nf, path)}" + (f"; {kept}" if kept else ""))
 
     def put_picture(self, path, rest: int = 0) -> bool:
         try:
@@ -203,7 +205,9 @@ class IdentifierWindow:
             self.say(self.lessons.teach(self.reading, k))
             self._read_version = None  # the network changed: read the drawing again
         elif action == "save":
-            self.say(self.lessons.save())
+            said = self.lessons.save()
+            self.say(said)
+            say(said)  # in the terminal too: where the file went outlives the window
 
     def handle(self, event) -> None:
         if event.type == pygame.QUIT:
@@ -249,8 +253,13 @@ class IdentifierWindow:
         return self.running
 
     def run(self, max_frames: int | None = None) -> None:
+        """Frames until the window is closed; then what was taught and not saved is saved."""
         while self.step() and (max_frames is None or self.frames < max_frames):
             self.clock.tick(FPS)
+        if not self.running:
+            kept = self.lessons.keep()
+            if kept is not None:
+                say(kept)
 
     # --- drawing -----------------------------------------------------------------------------
 
