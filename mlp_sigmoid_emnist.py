@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from basicnet import datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
 from basicnet.constants import IMAGE_SIDE, N_INPUTS, PREPARATIONS, default_preparation
-from basicnet.files import kind_of
+from basicnet.files import kind_of, picture_kind
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -301,21 +301,16 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-# The first bytes of the picture formats people have: a picture dropped on the trainer by
-# mistake is named as one, not reported as a damaged network.
-PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
-
-
 def refuse_picture(path: str) -> None:
     """A picture given where a network belongs: say what the trainer expects instead."""
     try:
         if not os.path.isfile(path):  # missing, a folder, a FIFO: netfile.load says which
             return
         with open(path, "rb") as f:
-            head = f.read(8)
+            head = f.read(12)
     except OSError:
         return
-    if head.startswith(PICTURE_MAGIC):
+    if picture_kind(head):
         raise UsageError(f"{path} is a picture; the trainer takes a network file (.npz) to "
                          f"train further. To have a network read a picture, give it to "
                          f"number_identifier_mnist.py")

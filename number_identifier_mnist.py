@@ -260,19 +260,33 @@ def main(argv=None) -> int:
         return learn(nf, args.learn, args.save, args.overwrite, args.data_dir)
     if args.predict:
         return predict(nf, args.predict + args.pictures)
+    readable = [path for path in args.pictures if readable_picture(path)]
+    if args.pictures and not readable:
+        return 2  # each one was named, with what is wrong with it
     try:
-        window = open_window(nf, args.network, args.pictures, args.data_dir)
+        window = open_window(nf, args.network, readable, args.data_dir)
     except render.NoDisplay:
         if not args.pictures:
             raise
-        return predict(nf, args.pictures)  # dropped on the script with no screen about
+        return predict(nf, readable)  # dropped on the script with no screen about
     try:
         window.run()
     finally:
         import pygame
 
         pygame.quit()
-    return 0
+    return 2 if len(readable) < len(args.pictures) else 0
+
+
+def readable_picture(path) -> bool:
+    """Whether a picture given can be read; if not, one error line says why (the window would
+    only flash it)."""
+    try:
+        pictures.read_image(path)
+    except (OSError, ValueError) as e:
+        fail(f"{path}: {e}")
+        return False
+    return True
 
 
 def cli() -> int:

@@ -128,6 +128,19 @@ def _sync_folder(path: str) -> None:
         os.close(fd)
 
 
+# The first bytes of the picture formats people have: a picture given where a network or a log
+# belongs is named as one, not reported as a damaged file.
+PICTURE_MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP",
+                 b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}
+
+
+def picture_kind(head: bytes) -> str | None:
+    """'PNG', 'JPEG', ... when `head` (a file's first 12 bytes) starts a picture, else None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in PICTURE_MAGIC.items() if head.startswith(magic)), None)
+
+
 def kind_of(mode: int) -> str:
     """What a non-regular file is, in words."""
     for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),

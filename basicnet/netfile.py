@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .constants import PREPARATIONS, default_preparation
-from .files import atomic_write, open_to_read
+from .files import atomic_write, open_to_read, picture_kind
 from .network import HIDDEN_ACTIVATIONS, OUTPUTS, SGD, Network
 
 FORMAT_VERSION = 2
@@ -474,13 +474,16 @@ def load(path) -> NetFile:
     """Read and validate a network file; raises NetFileError for anything unusable."""
     name = os.fspath(path)
     with open_to_read(path, "a network file", NetFileError) as f:
-        head = f.read(6)
+        head = f.read(12)
         f.seek(0)
         if not head:
             raise NetFileError(f"{name}: the file is empty, not a network file")
         if head.startswith(_MAGIC):
             raise NetFileError(f"{name}: holds a single numpy array (.npy), not a network "
                                f"file (.npz)")
+        if picture_kind(head):
+            raise NetFileError(f"{name}: a picture ({picture_kind(head)}), not a network file "
+                               f"(.npz)")
         if not head.startswith(b"PK"):
             raise NetFileError(f"{name}: not a network file (.npz): it is not a zip archive")
         try:

@@ -422,3 +422,13 @@ def test_a_fifo_as_network_or_picture_is_refused_not_waited_on(tmp_path, picture
     assert r.returncode == 2 and r.stdout.startswith(str(pictures_of_digits[0]))
     assert r.stderr.splitlines() == [f"error: {fifo}: is a named pipe (FIFO), not a picture",
                                      "error: /dev/zero: is a character device, not a picture"]
+
+
+def test_a_file_given_that_is_no_picture_is_named_and_opens_no_window(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    r = subprocess.run([sys.executable, str(SCRIPT), str(notes)], capture_output=True,
+                       text=True, env=dict(os.environ, SDL_VIDEODRIVER="dummy"), timeout=60)
+    assert r.returncode == 2 and not r.stdout
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {notes}: not a picture")

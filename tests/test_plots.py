@@ -576,3 +576,16 @@ def test_without_a_matplotlib_window_the_plot_opens_in_a_pygame_one(monkeypatch,
     shown = plot_window.show(fig, max_frames=2)
     assert shown.get_size() == (150, 100)
     assert tuple(shown.get_at((75, 50)))[:3] == (255, 0, 0)
+
+
+def test_a_picture_given_to_a_plotter_is_named_as_one(tmp_path, capsys):
+    from PIL import Image
+
+    picture = tmp_path / "seven.png"
+    Image.new("L", (20, 20), 255).save(picture)
+    assert hist_script.main([str(picture), "--out", str(tmp_path / "h.png")]) == 2
+    assert percent_script.main([str(picture), "--out", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"error: {picture}: a picture (PNG), not a network file (.npz)",
+                   f"error: {picture}: a picture (PNG), not a training log (.csv or saved "
+                   f"terminal output)"]
