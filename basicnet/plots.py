@@ -28,7 +28,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 from . import runlog
 from .cli import ArgumentParser, UsageError, fail, say
 from .files import atomic_write
-from .network import init_std
+from .network import OUTPUT_LAYERS, init_std
 
 STYLE = {
     "axes.spines.top": False, "axes.spines.right": False,
@@ -273,17 +273,23 @@ def _setting_text(key: str, value) -> str:
 
 def run_names(runs) -> list[str]:
     """A name for each run that says what sets it apart from the others: the settings that
-    differ between them (sizes, learning rate, batch, augmentation, ...), as logged; the file
-    name when the logs do not say (terminal output, old logs) or nothing differs."""
+    differ between the runs whose logs hold them (sizes, learning rate, batch, augmentation,
+    ...; the seed only when nothing else differs); the file name for a log that does not say
+    (saved terminal output, older logs), or when nothing differs."""
     known = [{k: v for k, v in (run.settings or {}).items() if k in SETTING_NAMES
-              and v not in (None, "", 0, [])} for run in runs]
+              and v is not None} for run in runs]
+    told = [s for s in known if s]
     keys = [k for k in SETTING_NAMES
-            if len({repr(s.get(k)) for s in known}) > 1]
+            if all(k in s for s in told) and len({repr(s[k]) for s in told}) > 1]
+    if keys != ["seed"]:
+        keys = [k for k in keys if k != "seed"]
     names = []
     for run, settings in zip(runs, known):
-        differ = [_setting_text(k, settings[k]) for k in keys if k in settings]
+        # a setting that is off (augment 0, no dropout) is not named: the others' are
+        differ = [_setting_text(k, settings[k]) for k in keys
+                  if settings and settings[k] not in ("", 0, [], False)]
         file = os.path.basename(run.path)
-        if differ and len(runs) > 1:
+        if differ and len(told) > 1:
             names.append(", ".join(differ))
         else:
             names.append(file + (f" ({run.description})" if run.description else ""))
@@ -365,13 +371,24 @@ def accuracy_figure(runs, x: str = "epochs", fig: Figure | None = None) -> Figur
     return fig
 
 
+def cost_name(run) -> str | None:
+    """The run's cost, 'cross-entropy' or 'quadratic', from its log when it says."""
+    output = (run.settings or {}).get("output")
+    return run.cost_name or (OUTPUT_LAYERS[output].cost_name if output in OUTPUT_LAYERS
+                             else None)
+
+
 def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = False) -> Figure:
     """Train cost (solid; the mean over the epoch's batches, measured while learning) and test
     cost (dashed; after the epoch) of each run, one colour per run."""
     fig = _sized(fig, 8, 5)
+    costs = [cost_name(run) for run in runs]
+    mixed = len(set(costs)) > 1  # then each run says which: their scales differ
     with rc_context(STYLE):
         ax = fig.subplots()
-        for run, name, colour in zip(runs, run_names(runs), colours(len(runs))):
+        for run, name, cost, colour in zip(runs, run_names(runs), costs, colours(len(runs))):
+            if mixed:
+                name += f" ({cost or 'unknown'} cost)"
             xs = _drawable(run.x(x))
             shown = False
             for key, style in (("train_cost", "-"), ("test_cost", "--")):
@@ -384,8 +401,8 @@ def cost_figure(runs, x: str = "epochs", fig: Figure | None = None, log: bool = 
                         **_marker(len(values)), **hollow, gid=f"{run.path}:{key}",
                         label=None if shown else _run_label(name))
                 shown = True
-        names = {run.cost_name for run in runs}
-        cost = f"{names.pop()} cost" if len(names) == 1 and None not in names else "cost"
+        cost = "cost, of different kinds: compare each run with itself" if mixed else \
+            f"{costs[0]} cost" if costs and costs[0] else "cost"
         ax.set_ylabel(f"{cost} (mean per sample)" + (", log scale" if log else ""))
         if log:
             ax.set_yscale("log")

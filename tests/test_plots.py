@@ -589,3 +589,28 @@ def test_a_picture_given_to_a_plotter_is_named_as_one(tmp_path, capsys):
     assert err == [f"error: {picture}: a picture (PNG), not a network file (.npz)",
                    f"error: {picture}: a picture (PNG), not a training log (.csv or saved "
                    f"terminal output)"]
+
+
+def test_costs_of_different_kinds_are_named_on_the_plot(tmp_path):
+    """Cross-entropy and quadratic costs differ in scale: a lower quadratic curve is not a
+    better network, so each run says its cost, and so does the axis."""
+    runs = [_logged_run(tmp_path / f"{output}.csv", {"output": output, "lr": 0.1},
+                        [0.95, 0.96]) for output in ("softmax", "sigmoid")]
+    fig = plots.cost_figure(runs)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "(cross-entropy cost)" in labels[0] and "(quadratic cost)" in labels[1]
+    assert "different kinds" in fig.axes[0].get_ylabel()
+    same = plots.cost_figure(runs[:1])
+    assert same.axes[0].get_ylabel().startswith("cross-entropy cost")
+
+
+def test_a_log_without_settings_beside_ones_with_them_keeps_the_names_short(tmp_path):
+    runs = [_logged_run(tmp_path / f"r{k}.csv", {"lr": lr, "seed": 10**18 + k, "batch_size": 32},
+                        [0.95, 0.96]) for k, lr in enumerate((0.1, 0.2))]
+    terminal = tmp_path / "run.txt"
+    terminal.write_text(TERMINAL)
+    names = plots.run_names([*runs, runlog.read(terminal)])
+    assert names[:2] == ["lr 0.1", "lr 0.2"] and names[2].startswith("run.txt")
+    same_but_seed = [_logged_run(tmp_path / f"s{k}.csv", {"lr": 0.1, "seed": k}, [0.9, 0.95])
+                     for k in (1, 2)]
+    assert plots.run_names(same_but_seed) == ["seed 1", "seed 2"]
