@@ -304,3 +304,14 @@ def test_n_while_training_says_to_pause_first(window):
     post_key(pygame.K_n)
     w.frame(time.perf_counter())
     assert "Space" in w.state.message and w.state.steps == 0
+
+
+def test_the_header_shows_the_rate_of_the_next_batch_at_once(window):
+    """Up while paused: the header's η is the rate the next batch will use, before it runs."""
+    w = window()
+    w.history.note(BatchDone(1, 1, 10, 32, 1.0, 0.2), 0.0)
+    assert w.header.lr_text() == "η 0.2"
+    w.state.paused = True
+    post_key(pygame.K_UP)
+    w.frame(time.perf_counter())
+    assert w.header.lr_text() == "η 0.25 (×1.25 by hand)"

@@ -37,6 +37,7 @@ class TrainingHistory:
     worst: list = field(default_factory=list)        # its most confident training.Mistakes
     _cost_sum: float = 0.0
     _cost_n: int = 0
+    lr_scale: float = 1.0                            # the hand's factor in `lr`
     _rate: deque = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
 
     def note(self, event, now: float) -> None:
@@ -58,6 +59,7 @@ class TrainingHistory:
         elif isinstance(event, RateChanged):
             self.lr_marks.append((event.epoch, event.lr))
             self.lr = event.lr
+            self.lr_scale *= event.factor
 
     def close_cost_point(self) -> None:
         """End the current stretch of batch costs with one point on the cost curve (the charts

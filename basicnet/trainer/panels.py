@@ -54,6 +54,16 @@ def panel_title(s: pygame.Surface, options, size: int = 21) -> None:
 class Header:
     """The run in one strip: what network, what state, how fast, how far."""
 
+    def lr_text(self) -> str:
+        """The learning rate of the next batch (a key pressed while paused shows at once),
+        and the hand's factor in it."""
+        h, scale = self.history, self.steering.lr_scale if self.steering is not None else 1.0
+        if not math.isfinite(h.lr):
+            return ""
+        text = f"η {h.lr * scale / h.lr_scale:.3g}"
+        return text + (f" (×{scale:.3g} by hand)" if scale != 1.0 and not self.state.finished
+                       else "")
+
     def __init__(self, net, title: str, history, state, steering=None):
         self.net, self.title, self.history, self.state = net, title, history, state
         self.steering = steering  # a training.Steering: the learning rate's hand factor
@@ -75,10 +85,7 @@ class Header:
         title_w = pill.left - 24 - rect.left
         r.text(s, r.fit_text("basic-neural-net", title_w, 34, True), rect.topleft, 34, r.TEXT,
                bold=True)
-        lr = f"η {h.lr:.3g}" if math.isfinite(h.lr) else ""
-        scale = self.steering.lr_scale if self.steering is not None else 1.0
-        if scale != 1.0 and not state.finished:
-            lr += f" (×{scale:.3g} by hand)"
+        lr = self.lr_text()
         seen = f"{h.samples_seen:,} samples seen"
         done = f"{100 * h.progress():.0f}% of epoch"
         right = r.first_that_fits([" · ".join(p for p in (lr, seen, done) if p),

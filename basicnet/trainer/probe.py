@@ -34,7 +34,7 @@ class NetworkProbe:
         data = self.data
         if len(data.test_labels) == 0:
             return
-        if now >= self._sample_until and not paused:
+        if self.index is None or (now >= self._sample_until and not paused):
             self.index = int(self.rng.integers(len(data.test_labels)))
             self._sample_until = now + SAMPLE_EVERY_S
         self.image = data.test_images[self.index]
