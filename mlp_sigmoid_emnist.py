@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from basicnet import datasets, netfile, report
-from basicnet.cli import ArgumentParser, ProgressStream, UsageError, run, say
+from basicnet.cli import ArgumentParser, ProgressStream, UsageError, fail_quietly, run, say
 from basicnet.constants import IMAGE_SIDE, N_INPUTS, PREPARATIONS, default_preparation
 from basicnet.files import kind_of, picture_kind
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
@@ -432,6 +432,8 @@ def _main(cfg: Config, made: list) -> int:
             # the finished curves stay on screen until the window is closed; Ctrl+C or a
             # signal closes it like Esc does (the network is saved already)
             with StopRequest(on_request=window.request_stop):
+                fail_quietly("note: the window shows the finished run until you close it "
+                             "(Esc)")  # on stderr: the accuracy line stays the last on stdout
                 window.hold()
     finally:
         write_recording(window, record)

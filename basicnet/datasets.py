@@ -214,6 +214,8 @@ def ensure(name: str, folder=None, download: bool = True, say=print) -> Path:
             url, md5 = _emnist_source()
             archive = folder / EMNIST_ZIP
             if not archive.is_file():
+                say(f"EMNIST comes as one zip of every split ({EMNIST_ZIP}, 536 MB); "
+                    f"{s.name} is taken out of it, and the zip is kept for the others")
                 dl.fetch([url], archive, [md5], say)
             dl.extract(archive, missing, folder, say)
         ensured = True

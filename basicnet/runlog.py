@@ -277,7 +277,8 @@ _HEADER = re.compile(r"^network\s+([\d-]+)\s+\((\w+) hidden, (\w+) output, ([\w-
 # The trainer's other lines, which a saved terminal output may hold between its epochs: what
 # it says on starting, downloading, stopping and saving; tqdm's bars; error lines (2>&1).
 _OWN_LINE = re.compile(r"(network |continuing |testing |note: |saved: |log: |test accuracy: |"
-                       r"recording: |downloading |extracting |connection dropped|error: |"
+                       r"recording: |downloading |extracting |EMNIST comes |connection dropped|"
+                       r"error: |"
                        r"interrupted|terminated \(SIGTERM\)|hung up \(SIGHUP\)|window closed|"
                        r"\S+ is ready in )")
 _BAR = re.compile(r"\d+%\||\[\d+:\d+[<,]")
