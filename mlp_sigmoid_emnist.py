@@ -15,13 +15,13 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from basicnet import datasets, netfile
+from basicnet import augment, datasets, netfile
 from basicnet.cli import ArgumentParser, UsageError, run, say
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
@@ -55,6 +55,25 @@ class Config(Hyper):
     log: str | None = None
     no_download: bool = False
     download_only: bool = False
+    # strengths of the distortions (--augment); None: the dataset's default (augment.STRENGTHS)
+    rotate: float | None = None
+    scale: float | None = None
+    shear: float | None = None
+    translate: float | None = None
+    elastic_alpha: float | None = None
+    elastic_sigma: float | None = None
+
+
+# The strength flags: the kind of distortion each belongs to, and its field in augment.Augment.
+STRENGTH_FLAGS = {"rotate": ("affine", "rotate"), "scale": ("affine", "scale"),
+                  "shear": ("affine", "shear"), "translate": ("affine", "translate"),
+                  "elastic_alpha": ("elastic", "alpha"), "elastic_sigma": ("elastic", "sigma")}
+
+
+def _strength(name: str) -> str:
+    """A strength's defaults, for --help."""
+    digits, letters, *_ = augment.STRENGTHS[name]
+    return f"{digits:g}; {letters:g} for EMNIST"
 
 
 def parse_args(argv=None) -> Config:
@@ -90,9 +109,32 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--momentum", type=float, default=d.momentum, help=f"default: {d.momentum}")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, metavar="L2",
                    help=f"L2 weight decay (default: {d.weight_decay})")
-    p.add_argument("--augment", type=int, nargs="?", const=2, default=d.augment, metavar="PX",
-                   help="shift every training image by a random offset of up to PX pixels "
-                        "(default PX: 2) each time it is seen; the test set is never shifted")
+    best = ",".join(augment.BEST)
+    p.add_argument("--augment", nargs="?", const=best, metavar="KINDS",
+                   help="distort every training image afresh each time it is seen (the test set "
+                        "never is): KINDS is shift, affine, elastic or several of them joined "
+                        f"by commas; a bare --augment means {best}; a number PX means shifts "
+                        "of up to PX whole pixels, as --augment shift with that reach "
+                        "(default: none)")
+    p.add_argument("--rotate", type=float, metavar="DEG",
+                   help=f"affine: turn by up to ±DEG degrees (default: {_strength('rotate')})")
+    p.add_argument("--scale", type=float, metavar="F",
+                   help=f"affine: stretch x and y each by a factor in 1 ± F "
+                        f"(default: {_strength('scale')})")
+    p.add_argument("--shear", type=float, metavar="K",
+                   help=f"affine: slant, x += k·y with k in ±K (default: {_strength('shear')})")
+    p.add_argument("--translate", type=float, metavar="PX",
+                   help=f"affine: move by up to ±PX pixels in x and y "
+                        f"(default: {_strength('translate')})")
+    p.add_argument("--elastic-alpha", type=float, metavar="A",
+                   help=f"elastic: strength α of the smoothed displacement field, pixels "
+                        f"(default: {_strength('alpha')})")
+    p.add_argument("--elastic-sigma", type=float, metavar="S",
+                   help=f"elastic: smoothness σ of the field, the Gaussian's width in pixels "
+                        f"(default: {_strength('sigma')})")
+    p.add_argument("--dropout", type=float, default=d.dropout, metavar="P",
+                   help="drop each hidden unit from each training batch with probability P "
+                        f"(default: {d.dropout:g}, none)")
     p.add_argument("--seed", type=int, help="random seed (default: a fresh one)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="BLAS threads for the matrix products (default: chosen while "
@@ -124,8 +166,9 @@ def parse_args(argv=None) -> Config:
         p.error("--momentum must be at least 0 and less than 1")
     if not 0 <= cfg.weight_decay < math.inf:
         p.error("--weight-decay must be a number of at least 0")
-    if not 0 <= cfg.augment < datasets.IMAGE_SIDE:
-        p.error(f"--augment must be from 0 to {datasets.IMAGE_SIDE - 1} pixels")
+    cfg.augment = _augment_spec(cfg, p)
+    if not 0 <= cfg.dropout < 1:
+        p.error("--dropout must be at least 0 and less than 1")
     for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record)):
         if path and path.endswith(("/", os.sep)):
             p.error(f"{flag} {path} names a folder; give a file path")
@@ -136,6 +179,28 @@ def parse_args(argv=None) -> Config:
     if cfg.record and not cfg.record.lower().endswith(".gif"):
         p.error("--record needs a file name ending in .gif")
     return cfg
+
+
+def _augment_spec(cfg: Config, p: ArgumentParser) -> augment.Augment | None:
+    """--augment and the strength flags, as the spec training applies."""
+    try:
+        spec = augment.parse(cfg.augment)
+    except ValueError as e:
+        p.error(f"--augment {cfg.augment}: {e}")
+    strengths = {}
+    for name, (kind, field_name) in STRENGTH_FLAGS.items():
+        value = getattr(cfg, name)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if spec is None or kind not in spec.kinds:
+            p.error(f"{flag} sets {kind} distortions: add --augment {kind} (or with others, "
+                    f"e.g. --augment {','.join(augment.BEST)})")
+        least, most = augment.STRENGTHS[field_name][2:]
+        if not least <= value <= most:
+            p.error(f"{flag} must be from {least:g} to {most:g}")
+        strengths[field_name] = value
+    return replace(spec, **strengths) if spec else None
 
 
 def unique_path(path: Path, reserve: bool = False) -> Path:

@@ -13,9 +13,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from .constants import IMAGE_SIDE
+from .augment import Augment, Distorter
 from .network import SGD, Network, learning_rate
 
 PIXEL_SCALE = np.float32(1 / 255)
@@ -40,29 +39,8 @@ class Hyper:
     schedule: str = "cosine"
     momentum: float = 0.9
     weight_decay: float = 0.0
-    augment: int = 0  # shift each training image by up to this many pixels; 0: never
-
-
-def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Each (N, 784) uint8 image moved by its own random whole-pixel shift of up to
-    `max_shift` pixels in x and in y, the uncovered border filled with 0 (black).
-
-    Why: a digit drawn 2 px further right is the same digit, but to a fully connected layer it
-    is a different input vector. Showing every training image at a fresh offset each time it is
-    seen teaches the network that invariance and, by roughly multiplying the data, keeps a wide
-    net from memorising the 60,000 originals: with it a plain sigmoid 784-800-10 on raw pixels
-    reaches 98.8 % on MNIST instead of 98.1 % (README.aug.md). Only training batches are
-    shifted; the test images never are.
-
-    Vectorised: pad every image with `max_shift` zeros on each side, view the padded image as
-    its (2m+1)x(2m+1) grid of 28x28 windows (no copy), and read each image's window at its own
-    offset with one fancy-indexing gather (no loop over images).
-    """
-    n, side, m = len(images), IMAGE_SIDE, max_shift
-    padded = np.pad(images.reshape(n, side, side), ((0, 0), (m, m), (m, m)))
-    windows = sliding_window_view(padded, (side, side), axis=(1, 2))  # (n, 2m+1, 2m+1, 28, 28)
-    dy, dx = rng.integers(0, 2 * m + 1, size=(2, n))  # window origin in the padded image
-    return windows[np.arange(n), dy, dx].reshape(n, side * side)
+    augment: Augment | None = None  # distortions of the training images; None: none
+    dropout: float = 0.0  # probability of dropping each hidden unit from a training batch
 
 
 @dataclass
@@ -137,6 +115,9 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     n = len(data.train_labels)
     n_batches = math.ceil(n / hyper.batch_size)
     work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
+    # Only training batches are distorted, each time afresh; the test set never is.
+    distort = Distorter(hyper.augment, data.name) if hyper.augment else None
+    seen = np.empty((work.batch_size, data.train_images.shape[1]), np.uint8)
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
@@ -147,8 +128,10 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
             y = data.train_labels[idx]
             images = data.train_images[idx]
-            if hyper.augment:
-                images = shift_images(images, hyper.augment, rng)
+            if distort:
+                images = distort(images, rng, out=seen[:len(idx)])
+            if hyper.dropout:
+                work.drop(hyper.dropout, rng, len(idx))
             x = to_input(images, out=work.x[:len(idx)])
             a = net.forward(x, work)
             cost = net.cost(a[-1], y)

@@ -1,13 +1,15 @@
-"""Training-time augmentation (`--augment`): every training batch is shifted by random whole
-pixels, the test set never is, and a network still learns from shifted batches."""
+"""Training-time distortions (`--augment`, basicnet/augment.py): shifts, affine maps and elastic
+fields, applied to every training batch and never to the test set."""
 
 import numpy as np
 import pytest
 
 import mlp_sigmoid_emnist as trainer
+from basicnet import augment
+from basicnet.augment import shift_images
 from basicnet.datasets import IMAGE_SIDE, N_INPUTS, Dataset
 from basicnet.network import SGD, Network
-from basicnet.training import Hyper, shift_images, to_input, train
+from basicnet.training import Hyper, to_input, train
 
 SIDE = IMAGE_SIDE
 
@@ -96,7 +98,8 @@ def test_training_batches_are_shifted_with_their_labels_and_the_test_set_never()
     data = Dataset("toy", train_x, labels, test_x, rng.integers(0, 10, 40),
                    [str(k) for k in range(10)])
     net = _spy([N_INPUTS, 8, 10], rng)
-    hyper = Hyper(epochs=2, batch_size=16, lr=0.1, schedule="constant", augment=2)
+    hyper = Hyper(epochs=2, batch_size=16, lr=0.1, schedule="constant",
+                  augment=augment.parse("2"))
     list(train(net, data, hyper, rng, SGD()))
 
     # the test images reach the network exactly as stored, after every epoch
@@ -142,8 +145,8 @@ def _shapes(n: int, rng: np.random.Generator, jitter: int) -> tuple[np.ndarray, 
     return x.reshape(n, N_INPUTS), y
 
 
-@pytest.mark.parametrize("augment", [0, 2])
-def test_augmented_training_learns_what_shifts_do_not_change(augment):
+@pytest.mark.parametrize("shift", [0, 2])
+def test_augmented_training_learns_what_shifts_do_not_change(shift):
     """Trained on shapes always drawn in the same place, tested on the same shapes moved by up to
     2 px: with --augment the network learns them wherever they are; without it, it cannot know
     what a moved shape means (measured, seeds 0-5: 100 % with, 21-27 % = chance without)."""
@@ -153,19 +156,19 @@ def test_augmented_training_learns_what_shifts_do_not_change(augment):
     data = Dataset("shapes", train_x, train_y, test_x, test_y, list("-|\\o"))
     net = Network.create([N_INPUTS, 30, 4], rng)
     events = list(train(net, data, Hyper(epochs=8, batch_size=16, lr=0.1, schedule="constant",
-                                          augment=augment),
+                                          augment=augment.parse(str(shift))),
                         rng, SGD(momentum=0.9)))
     accuracy = events[-1].test.accuracy
-    if augment:
+    if shift:
         assert accuracy >= 0.97, f"{accuracy:.1%}"
     else:
         assert accuracy <= 0.5, f"{accuracy:.1%}"
 
 
 def test_the_flag_fills_hyper_and_is_checked():
-    assert trainer.parse_args([]).augment == 0
-    assert trainer.parse_args(["--augment"]).augment == 2
-    assert trainer.parse_args(["--augment", "3"]).augment == 3
+    assert trainer.parse_args([]).augment is None
+    assert trainer.parse_args(["--augment"]).augment == augment.Augment(("affine", "elastic"))
+    assert trainer.parse_args(["--augment", "3"]).augment == augment.Augment(("shift",), shift=3)
     for bad in ("-1", "28"):
         with pytest.raises(trainer.UsageError, match="--augment"):
             trainer.parse_args(["--augment", bad])
