@@ -103,12 +103,12 @@ def parse(text: str | None) -> Augment | None:
         return None
     if text.lstrip("+-").isdigit():
         return Augment(kinds=("shift",), shift=int(text))
-    kinds = tuple(k.strip() for k in text.split(","))
-    bad = [k for k in kinds if k not in KINDS]
+    given = [k.strip() for k in text.split(",")]
+    bad = [k for k in given if k not in KINDS]
     if bad:
         raise ValueError(f"unknown distortion {bad[0]!r}: choose from {', '.join(KINDS)}, "
                          f"separated by commas, or a number of pixels")
-    return Augment(kinds=kinds)
+    return Augment(kinds=tuple(k for k in KINDS if k in given))
 
 
 # --- shifts: whole pixels, no resampling ---------------------------------------------------------

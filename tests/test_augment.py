@@ -1,6 +1,8 @@
 """Training-time distortions (`--augment`, basicnet/augment.py): shifts, affine maps and elastic
 fields, applied to every training batch and never to the test set."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -172,3 +174,267 @@ def test_the_flag_fills_hyper_and_is_checked():
     for bad in ("-1", "28"):
         with pytest.raises(trainer.UsageError, match="--augment"):
             trainer.parse_args(["--augment", bad])
+
+
+# --- affine maps and elastic fields --------------------------------------------------------------
+
+def _noise(n: int, seed: int = 5) -> np.ndarray:
+    """Random uint8 images, ink to the border: every pixel counts."""
+    return np.random.default_rng(seed).integers(0, 256, (n, N_INPUTS), dtype=np.uint8)
+
+
+def _still(kinds) -> augment.Augment:
+    return augment.Augment(kinds, rotate=0, scale=0, shear=0, translate=0, alpha=0, shift=0)
+
+
+@pytest.mark.parametrize("kinds", [("affine",), ("elastic",), ("affine", "elastic"),
+                                   ("shift",), ("shift", "affine", "elastic")])
+def test_a_distortion_of_zero_strength_is_the_identity_exactly(kinds):
+    images = _noise(300)
+    before = images.copy()
+    out = augment.distort(images, np.random.default_rng(0), _still(kinds))
+    assert out.dtype == np.uint8 and out.shape == images.shape
+    assert np.array_equal(out, images)
+    assert np.array_equal(images, before), "the dataset's own images must not change"
+
+
+def _warp(images: np.ndarray, angle=0.0, scale=(1.0, 1.0), shear=0.0, offset=(0.0, 0.0)):
+    """The images moved by one known affine map (the same for each)."""
+    n, warp = len(images), augment.Warp()
+    inverse = augment.inverse_affine(np.full(n, angle), np.tile(scale, (n, 1)), np.full(n, shear))
+    return warp(images, warp.maps(inverse, np.tile(offset, (n, 1)))).reshape(n, SIDE, SIDE)
+
+
+def _dot(row: int, col: int) -> np.ndarray:
+    image = np.zeros((1, N_INPUTS), np.uint8)
+    image[0, row * SIDE + col] = 255
+    return image
+
+
+def test_a_quarter_turn_is_anticlockwise_and_exact():
+    """Turned by 90° about the centre, every pixel centre lands on a pixel centre: the result
+    is numpy's rot90 (anticlockwise as seen), pixel for pixel; the pixel right of the centre
+    goes above it."""
+    images = _noise(20)
+    assert np.array_equal(_warp(images, np.pi / 2),
+                          np.rot90(images.reshape(-1, SIDE, SIDE), 1, axes=(1, 2)))
+    moved = _warp(_dot(13, 20), np.pi / 2)[0]
+    assert moved[7, 13] == 255 and np.count_nonzero(moved) == 1
+
+
+def test_a_whole_pixel_translation_is_a_shift_and_half_a_pixel_averages_neighbours():
+    images = _noise(20)
+    moved = _warp(images, offset=(3, -2))  # right 3, up 2
+    assert np.array_equal(moved.reshape(-1, N_INPUTS),
+                          np.stack([_shifted(img, -2, 3) for img in images]))
+    half = _warp(images, offset=(0.5, 0)).astype(int)
+    src = np.pad(images.reshape(-1, SIDE, SIDE).astype(int), ((0, 0), (0, 0), (1, 0)))
+    # each output pixel reads halfway between its own pixel and the one to its left (black
+    # beyond the border), rounded half up
+    assert np.array_equal(half, (src[:, :, :-1] + src[:, :, 1:] + 1) // 2)
+
+
+def test_shear_slants_lower_rows_right_and_scale_stretches_from_the_centre():
+    # x += 2y: the pixel 2.5 rows below the centre moves 5 columns right
+    moved = _warp(_dot(16, 14), shear=2.0)[0]
+    assert moved[16, 19] == 255 and np.count_nonzero(moved) == 1
+    # x three times as wide: the pixel half a column right of the centre now 1.5 columns
+    moved = _warp(_dot(13, 14), scale=(3.0, 1.0))[0]
+    assert moved[13, 15] == 255 and moved.argmax() == 13 * SIDE + 15
+    assert np.array_equal(np.flatnonzero(moved[13]), [13, 14, 15, 16, 17])  # bilinear footprint
+
+
+def test_samples_outside_the_image_are_black():
+    images = np.full((5, N_INPUTS), 255, np.uint8)
+    assert not _warp(images, offset=(40, 0)).any()
+    edge = _warp(images, offset=(0.5, 0))
+    assert (edge[:, :, 0] == 128).all() and (edge[:, :, 1:] == 255).all()  # half off, half on
+
+
+def test_elastic_fields_are_simards_smooth_and_bounded():
+    """The field the grid adds is α·G U G.T with U uniform in ±1 (Simard et al. 2003), made
+    from a few smooth patterns: same spread pixel by pixel as the recipe done in full, nearly
+    equal neighbours, and never more than the patterns allow."""
+    n, rng = 3000, np.random.default_rng(6)
+    d = augment.Distorter(augment.Augment(("elastic",)), "mnist")
+    alpha, sigma = d.spec.alpha, d.spec.sigma
+    field = d.warp.sampling_grid(d.coefficients(n, rng)).copy()
+    field -= d.warp.sampling_grid(d.warp.identity(n))
+    G = augment.gaussian_matrix(sigma)
+    reference = alpha * G @ rng.uniform(-1, 1, (2, n, SIDE, SIDE)) @ G.T
+    np.testing.assert_allclose(field.std(axis=(0, 1)), reference.std(axis=(0, 1)), rtol=0.1)
+    assert 0.3 < np.abs(field).mean() < 3  # pixels, for α 34 and σ 5
+    # neighbours (white noise: √2 times the field apart on average)
+    for axis in (-1, -2):
+        assert np.abs(np.diff(field, axis=axis)).mean() < 0.2 * np.abs(field).mean()
+    B = np.abs(augment.smooth_patterns(sigma)).sum(axis=1)
+    assert (np.abs(field) <= alpha * np.outer(B, B) + 1e-3).all()
+
+
+def test_affine_and_elastic_share_one_grid():
+    """The grid of a map with both is the affine grid plus the elastic field."""
+    n, rng = 50, np.random.default_rng(7)
+    d = augment.Distorter(augment.Augment(("affine", "elastic")), "mnist")
+    C = d.coefficients(n, rng)
+    both = d.warp.sampling_grid(C).copy()
+    k = d.warp.k
+    affine, field = C.copy(), C.copy()
+    affine[:, :, :k, :k] = 0
+    field[:, :, k:, k:] = d.warp.identity(n)[:, :, k:, k:]
+    grid = d.warp.sampling_grid(affine).copy()
+    grid += d.warp.sampling_grid(field)
+    grid -= d.warp.sampling_grid(d.warp.identity(n))
+    np.testing.assert_allclose(both, grid, atol=1e-4)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "emnist-letters", "emnist-balanced"])
+def test_no_map_ever_mirrors_and_letters_turn_less(dataset):
+    """A mirrored digit or letter is another character, or none: every drawn map keeps the
+    orientation (positive determinant), even at the strongest settings."""
+    d = augment.Distorter(augment.Augment(("affine",), rotate=180, scale=0.9, shear=2), dataset)
+    C, w = d.coefficients(10_000, np.random.default_rng(8)), d.warp
+    (xj, yj), (xi, yi) = C[:, :, w.one, w.coord], C[:, :, w.coord, w.one]
+    assert (xj * yi - xi * yj > 0).all()
+    letters = augment.Augment().for_dataset(dataset)
+    digits = augment.Augment().for_dataset("mnist")
+    assert (letters.rotate < digits.rotate) == dataset.startswith("emnist")
+
+
+def test_each_image_gets_its_own_distortion_and_the_input_stays():
+    images = np.repeat(_noise(1), 64, axis=0)
+    before = images.copy()
+    out = augment.distort(images, np.random.default_rng(9))
+    assert np.array_equal(images, before)
+    assert len({bytes(x) for x in out}) == 64
+
+
+def _python_lines(f) -> int:
+    """How many lines of Python run while f() runs (numpy's own loops are not Python)."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        count += event == "line"
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        f()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+@pytest.mark.parametrize("kinds", [("affine", "elastic"), ("shift",), ("elastic",)])
+def test_no_python_runs_per_image(kinds):
+    """One image or 512 take the same Python lines: the batch is the unit, never the image
+    (a loop over images would run its lines 512 times)."""
+    spec, rng = augment.Augment(kinds), np.random.default_rng(10)
+    runs = [_python_lines(lambda n=n: augment.distort(_noise(n), rng, spec)) for n in (1, 512)]
+    assert runs[0] == runs[1] > 0
+
+
+def _constant_images(n: int) -> np.ndarray:
+    """Image k is flat grey k + 1 to the border: a mild distortion leaves its centre pixel
+    k + 1 (bilinear samples of equal pixels are that pixel) and blackens its border."""
+    return np.repeat(np.arange(1, n + 1, dtype=np.uint8)[:, None], N_INPUTS, axis=1)
+
+
+def test_labels_go_with_their_distorted_images_and_the_test_set_is_never_distorted():
+    rng = np.random.default_rng(11)
+    train_x, test_x = _constant_images(64), _noise(40)
+    labels = rng.integers(0, 10, 64)
+    data = Dataset("mnist", train_x, labels, test_x, rng.integers(0, 10, 40),
+                   [str(k) for k in range(10)])
+    net = _spy([N_INPUTS, 8, 10], rng)
+    spec = augment.Augment(("affine", "elastic"), rotate=10, scale=0.1, translate=1, alpha=20)
+    list(train(net, data, Hyper(epochs=2, batch_size=16, augment=spec), rng, SGD()))
+    x = np.rint(np.concatenate(net.trained_on) * 255).astype(int)
+    image = x[:, SIDE * 14 + 14] - 1  # which stored image each training input came from
+    assert np.array_equal(np.concatenate(net.trained_labels), labels[image])
+    assert sorted(image) == sorted(list(range(64)) * 2)  # each once per epoch
+    assert (x[:, 0] == 0).mean() > 0.5, "the corners of most inputs should be distorted away"
+    assert len(net.tested_on) == 2
+    for tested in net.tested_on:
+        assert np.array_equal(tested, to_input(test_x))
+
+
+def test_dropout_trains_a_thinned_network_and_tests_the_whole():
+    rng = np.random.default_rng(12)
+    data = Dataset("mnist", _blobs(64, rng), rng.integers(0, 10, 64), _blobs(20, rng),
+                   rng.integers(0, 10, 20), [str(k) for k in range(10)])
+    net = _spy([N_INPUTS, 30, 20, 10], rng)
+    masks = []
+    original = Network.backward
+
+    def spy_backward(self, a, y, work=None, scale=1.0):
+        masks.append([None if m is None else m[:len(y)].copy() for m in work.mask])
+        return original(self, a, y, work, scale)
+
+    net.backward = spy_backward.__get__(net)
+    list(train(net, data, Hyper(epochs=1, batch_size=16, dropout=0.5), rng, SGD()))
+    assert len(masks) == 4
+    for m in masks:
+        assert m[0] is None and m[-1] is None
+        assert {0.0, 2.0} == set(np.unique(m[1])) == set(np.unique(m[2]))
+    assert not any(np.array_equal(masks[0][1], m[1]) for m in masks[1:])  # fresh each batch
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+A = augment.Augment
+
+
+@pytest.mark.parametrize("args, spec", [
+    ([], None),
+    (["--augment"], A(("affine", "elastic"))),
+    (["--augment", "affine,elastic"], A(("affine", "elastic"))),
+    (["--augment", "elastic,affine"], A(("affine", "elastic"))),
+    (["--augment", "Affine, Elastic"], A(("affine", "elastic"))),
+    (["--augment", "shift"], A(("shift",))),
+    (["--augment", "elastic"], A(("elastic",))),
+    (["--augment", "affine"], A(("affine",))),
+    (["--augment", "2"], A(("shift",), shift=2)),
+    (["--augment", "0"], None),
+    (["--augment", "none"], None),
+    (["--augment", "--rotate", "10", "--elastic-alpha", "30", "--elastic-sigma", "6"],
+     A(("affine", "elastic"), rotate=10, alpha=30, sigma=6)),
+    (["--augment", "affine", "--scale", "0.2", "--shear", "0", "--translate", "1.5"],
+     A(("affine",), scale=0.2, shear=0, translate=1.5)),
+])
+def test_augment_spellings(args, spec):
+    assert trainer.parse_args(args).augment == spec
+
+
+def test_dropout_flag():
+    assert trainer.parse_args([]).dropout == 0
+    assert trainer.parse_args(["--dropout", "0.5"]).dropout == 0.5
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--augment", "affine;elastic"], "--augment"),
+    (["--augment", "rotate"], "rotate"),
+    (["--augment", "1.5"], "--augment"),
+    (["--augment", "-1"], "--augment"),
+    (["--augment", "28"], "--augment"),
+    (["--augment", ","], "--augment"),
+    (["--rotate", "5"], "--rotate"),
+    (["--augment", "shift", "--elastic-alpha", "3"], "--elastic-alpha"),
+    (["--augment", "elastic", "--translate", "3"], "--translate"),
+    (["--augment", "--rotate", "-1"], "--rotate"),
+    (["--augment", "--rotate", "nan"], "--rotate"),
+    (["--augment", "--elastic-sigma", "0"], "--elastic-sigma"),
+    (["--augment", "--scale", "1"], "--scale"),
+    (["--dropout", "1"], "--dropout"),
+    (["--dropout", "-0.1"], "--dropout"),
+    (["--dropout", "nan"], "--dropout"),
+])
+def test_bad_spellings_are_one_error_line(args, word, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(sys, "argv", ["mlp_sigmoid_emnist.py", "--headless", "--no-download",
+                                      "--data-dir", str(tmp_path), *args])
+    assert trainer.cli() == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1, err
+    assert lines[0].startswith("error: ") and word in lines[0] and "see --help" in lines[0]
+    assert list(tmp_path.iterdir()) == []
