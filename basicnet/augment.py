@@ -27,6 +27,7 @@ whole batch's sampling grid is then two GEMMs, and the pixels one bilinear gathe
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -174,7 +175,7 @@ class Warp:
     CHUNK = 1024  # images per pass: bounds the arrays kept, and keeps float32 indices exact
 
     def __init__(self, patterns: np.ndarray | None = None, side: int = IMAGE_SIDE):
-        self.side = side
+        self.patterns, self.side = patterns, side
         self.k = 0 if patterns is None else patterns.shape[1]
         centred = np.arange(side) - (side - 1) / 2
         columns = [np.ones(side), centred] if patterns is None else \
@@ -317,11 +318,57 @@ class Distorter:
             noise -= np.float32(spec.alpha)
         return self.warp.maps(inverse, offset, noise)
 
+    @property
+    def shifts_only(self) -> bool:
+        """Whole-pixel shifts alone: exact, and cheaper than any gather (`shift_images`)."""
+        return not (self.affine or self.elastic)
+
     def __call__(self, images: np.ndarray, rng: np.random.Generator, out=None) -> np.ndarray:
         """The (n, 784) uint8 images, each distorted its own way; new uint8 images."""
-        if self.shift and not (self.affine or self.elastic):
-            return shift_images(images, self.shift, rng)  # exact, and cheaper than a gather
+        if self.shifts_only:
+            return shift_images(images, self.shift, rng)
         return self.warp(images, self.coefficients(len(images), rng), out)
+
+
+class Ahead:
+    """Distorts the next training batch on a second thread while the network learns from
+    this one.
+
+    Why: sampling a batch costs a good share of what a 784-800-10 network's step costs, and
+    numpy lets go of the interpreter lock inside its loops, so with a core to spare that time
+    is hidden (docs/augmentation.md has the figures). The random numbers and the sampling
+    grid, a BLAS product, are made on the calling thread, in order (BLAS is never called from
+    two threads, and a seed gives the same images either way); only the sampling runs on the
+    other thread, with its own set of arrays, while the other set holds the batch being
+    learnt from. THREADED = False samples on the calling thread (for comparisons)."""
+
+    THREADED = True
+
+    def __init__(self, spec: Augment, dataset: str | None = None):
+        self.distorter = Distorter(spec, dataset)
+        self.warps = [self.distorter.warp, Warp(self.distorter.warp.patterns)]
+        self.outs = [np.empty((0, IMAGE_SIDE ** 2), np.uint8)] * 2
+        self.turn = 0
+        self.pool = ThreadPoolExecutor(1, "distort") if self.THREADED else None
+
+    def start(self, images: np.ndarray, rng: np.random.Generator) -> Future:
+        """Start distorting the (n, 784) uint8 images; the future's result() gives them, valid
+        until the next but one start."""
+        n, d = len(images), self.distorter
+        if d.shifts_only or n > Warp.CHUNK or self.pool is None:
+            done = Future()
+            done.set_result(d(images, rng))
+            return done
+        turn, self.turn = self.turn, 1 - self.turn
+        if len(self.outs[turn]) < n:
+            self.outs[turn] = np.empty((n, images.shape[1]), np.uint8)
+        warp = self.warps[turn]
+        grid = warp.sampling_grid(d.coefficients(n, rng))
+        return self.pool.submit(warp.sample, images, grid, self.outs[turn][:n])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def inverse_affine(angle, scale, shear) -> np.ndarray:

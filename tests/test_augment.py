@@ -2,6 +2,7 @@
 fields, applied to every training batch and never to the test set."""
 
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -438,3 +439,29 @@ def test_bad_spellings_are_one_error_line(args, word, monkeypatch, capsys, tmp_p
     assert out == "" and len(lines) == 1, err
     assert lines[0].startswith("error: ") and word in lines[0] and "see --help" in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_distorting_ahead_on_a_thread_gives_the_same_batches_and_stops_with_training(
+        monkeypatch):
+    """The next batch is distorted on a second thread while this one trains; the random
+    numbers are drawn in the same order either way, so a seed gives the same inputs. A run
+    that is stopped (a closed window, Ctrl+C) leaves no thread behind."""
+    rng = np.random.default_rng(13)
+    data = Dataset("mnist", _noise(100), rng.integers(0, 10, 100), _noise(10),
+                   rng.integers(0, 10, 10), [str(k) for k in range(10)])
+    inputs = []
+    for threaded in (True, False):
+        monkeypatch.setattr(augment.Ahead, "THREADED", threaded)
+        net = _spy([N_INPUTS, 8, 10], np.random.default_rng(14))
+        hyper = Hyper(epochs=2, batch_size=16, augment=augment.Augment(), dropout=0.2)
+        list(train(net, data, hyper, np.random.default_rng(15), SGD()))
+        inputs.append(np.concatenate(net.trained_on))
+    assert np.array_equal(*inputs)
+    monkeypatch.setattr(augment.Ahead, "THREADED", True)
+    before = threading.active_count()
+    events = train(_spy([N_INPUTS, 8, 10], rng), data, Hyper(augment=augment.Augment()), rng,
+                   SGD())
+    next(events)
+    assert threading.active_count() == before + 1
+    events.close()
+    assert threading.active_count() == before
