@@ -253,9 +253,10 @@ class Warp:
         index = self.index[:n]
         np.copyto(index, y0, casting="unsafe")
         # the four neighbours: the same index into views of the batch that start one pixel
-        # right, one row down and both, so the gathers need no more index arithmetic
+        # right, one row down and both, so the gathers need no more index arithmetic ('clip':
+        # every index is in range, and numpy then skips its checking)
         flat = padded.reshape(-1)
-        p00, p01, p10, p11 = (np.take(flat[shift:], index, out=v[:n])
+        p00, p01, p10, p11 = (np.take(flat[shift:], index, out=v[:n], mode="clip")
                               for shift, v in zip((0, 1, w, w + 1), self.corners))
         top = np.subtract(p01, p00, out=x0, dtype=np.float32)
         top *= fx
