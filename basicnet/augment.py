@@ -21,7 +21,7 @@ product. For one image and one coordinate,
 
 where the columns of P (28 × K) are a constant, the pixel coordinate and the few smooth
 patterns an elastic field is made of, and C (K × K) holds this image's random numbers. The
-whole batch's sampling grid is then two GEMMs, and the pixels one bilinear gather.
+whole batch's sampling grid is then two matrix products, and the pixels one bilinear gather.
 """
 
 from __future__ import annotations
@@ -87,13 +87,6 @@ class Augment:
         column = 1 if is_letters(dataset) else 0
         return replace(self, **{name: row[column] for name, row in STRENGTHS.items()
                                 if getattr(self, name) is None})
-
-    def describe(self) -> str:
-        """'affine (rotate 15°, scale 0.15, ...), elastic (alpha 34, sigma 5)'"""
-        used = {"shift": ("shift",), "affine": ("rotate", "scale", "shear", "translate"),
-                "elastic": ("alpha", "sigma")}
-        return ", ".join(f"{k} ({', '.join(f'{n} {getattr(self, n):g}' for n in used[k])})"
-                         for k in self.kinds)
 
 
 def parse(text: str | None) -> Augment | None:
@@ -172,10 +165,10 @@ class Warp:
     batch of the same size or smaller.
     """
 
-    CHUNK = 1024  # images per pass: bounds the arrays kept, and keeps float32 indices exact
-
     def __init__(self, patterns: np.ndarray | None = None, side: int = IMAGE_SIDE):
         self.patterns, self.side = patterns, side
+        # images per pass: bounds the arrays kept, and keeps the float32 indices exact
+        self.chunk = min(1024, 2 ** 24 // (side + 3) ** 2)
         self.k = 0 if patterns is None else patterns.shape[1]
         centred = np.arange(side) - (side - 1) / 2
         columns = [np.ones(side), centred] if patterns is None else \
@@ -246,7 +239,7 @@ class Warp:
         point = np.clip(grid, -1, s, out=grid)
         corner = np.floor(point, out=self.floor[:, :n])
         (fx, fy), (x0, y0) = np.subtract(point, corner, out=point), corner
-        # where p[y0, x0] is in the padded batch, flat (exact in float32 for CHUNK images)
+        # where p[y0, x0] is in the padded batch, flat (exact in float32 for `chunk` images)
         y0 *= w
         y0 += x0
         y0 += self.origin[:n]
@@ -276,8 +269,8 @@ class Warp:
         """The (n, side²) uint8 images moved by the maps with coefficients C (2, n, K, K)."""
         if out is None:
             out = np.empty_like(images)
-        for i in range(0, len(images), self.CHUNK):
-            part = slice(i, i + self.CHUNK)
+        for i in range(0, len(images), self.chunk):
+            part = slice(i, i + self.chunk)
             self.sample(images[part], self.sampling_grid(C[:, part]), out[part])
         return out
 
@@ -348,7 +341,7 @@ class Ahead:
     def __init__(self, spec: Augment, dataset: str | None = None):
         self.distorter = Distorter(spec, dataset)
         self.warps = [self.distorter.warp, Warp(self.distorter.warp.patterns)]
-        self.outs = [np.empty((0, IMAGE_SIDE ** 2), np.uint8)] * 2
+        self.outs = [np.empty((0, IMAGE_SIDE ** 2), np.uint8) for _ in self.warps]
         self.turn = 0
         self.pool = ThreadPoolExecutor(1, "distort") if self.THREADED else None
 
@@ -356,7 +349,7 @@ class Ahead:
         """Start distorting the (n, 784) uint8 images; the future's result() gives them, valid
         until the next but one start."""
         n, d = len(images), self.distorter
-        if d.shifts_only or n > Warp.CHUNK or self.pool is None:
+        if d.shifts_only or n > d.warp.chunk or self.pool is None:
             done = Future()
             done.set_result(d(images, rng))
             return done
