@@ -31,7 +31,7 @@ from basicnet.constants import N_INPUTS  # noqa: E402
 from basicnet.identifier_window import IdentifierWindow, load_network, top_guesses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-256-64-10.npz"
+DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-400-400-10.npz"
 
 
 def parse_args(argv=None):
