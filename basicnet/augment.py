@@ -82,6 +82,12 @@ class Augment:
             if value is not None and not least <= value <= most:
                 raise ValueError(f"{name} must be from {least} to {most}, not {value}")
 
+    def __str__(self) -> str:
+        """The kinds as --augment spells them ('affine,elastic'; '3' for shifts of 3 px)."""
+        if self.kinds == ("shift",) and self.shift is not None:
+            return str(self.shift)
+        return ",".join(self.kinds)
+
     def for_dataset(self, dataset: str | None) -> Augment:
         """This spec with every strength it left open filled in for `dataset`."""
         column = 1 if is_letters(dataset) else 0

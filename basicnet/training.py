@@ -115,60 +115,48 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     n = len(data.train_labels)
     n_batches = math.ceil(n / hyper.batch_size)
     work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
-    # Only training batches are distorted, each time afresh; the test set never is.
+    # Only training batches are distorted, each time afresh; the test set never is. The next
+    # batch is distorted (on a second thread) while the network learns from this one.
     ahead = Ahead(hyper.augment, data.name) if hyper.augment else None
     elapsed = 0.0
-    try:
-        for epoch in range(1, hyper.epochs + 1):
-            good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
-            batches = _batches(data.train_images, rng.permutation(n), hyper.batch_size, ahead,
-                               rng)
-            cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
-            for batch in range(n_batches):
-                started = time.perf_counter()
-                idx, images = next(batches)
-                y = data.train_labels[idx]
-                if hyper.dropout:
-                    work.drop(hyper.dropout, rng, len(idx))
-                x = to_input(images, out=work.x[:len(idx)])
-                a = net.forward(x, work)
-                cost = net.cost(a[-1], y)
-                if not math.isfinite(cost):
-                    raise _diverged(net, optimizer, good, epoch,
-                                    f"batch {batch + 1} (cost {cost})")
-                lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
-                                   / hyper.epochs)
-                optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
-                cost_sum += cost
-                samples_seen += len(idx)
-                # training time only: what consumers do with the event (draw, pause) is theirs
-                took = time.perf_counter() - started
-                seconds += took
-                yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr, took)
-            if not all(np.isfinite(p).all() for p in net.W + net.b):
-                # the epoch's last update overflowed, and no later batch cost will show it
-                raise _diverged(net, optimizer, good, epoch,
-                                "its last batch (the weights overflowed)")
-            elapsed += seconds
-            test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
-            yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches,
-                            test, lr, seconds, elapsed, n / seconds)
-    finally:
-        if ahead is not None:
-            ahead.close()
-
-
-def _batches(images: np.ndarray, order: np.ndarray, size: int, ahead: Ahead | None, rng):
-    """(indices, images) of each batch of an epoch, in `order`; with `ahead`, distorted, the
-    next batch already being distorted while this one is learnt from."""
-    parts = [order[i:i + size] for i in range(0, len(order), size)]
-    if ahead is None:
-        for idx in parts:
-            yield idx, images[idx]
-        return
-    coming = ahead.start(images[parts[0]], rng)
-    for i, idx in enumerate(parts):
-        now = coming.result()
-        if i + 1 < len(parts):
-            coming = ahead.start(images[parts[i + 1]], rng)
-        yield idx, now
+    for epoch in range(1, hyper.epochs + 1):
+        good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
+        order = rng.permutation(n)
+        coming = ahead.start(data.train_images[order[:hyper.batch_size]], rng) if ahead else None
+        cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
+        for batch in range(n_batches):
+            started = time.perf_counter()
+            idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
+            y = data.train_labels[idx]
+            if ahead:
+                images = coming.result()
+                after = order[(batch + 1) * hyper.batch_size:(batch + 2) * hyper.batch_size]
+                coming = ahead.start(data.train_images[after], rng) if len(after) else None
+            else:
+                images = data.train_images[idx]
+            if hyper.dropout:
+                work.drop(hyper.dropout, rng, len(idx))
+            x = to_input(images, out=work.x[:len(idx)])
+            a = net.forward(x, work)
+            cost = net.cost(a[-1], y)
+            if not math.isfinite(cost):
+                raise _diverged(net, optimizer, good, epoch, f"batch {batch + 1} (cost {cost})")
+            lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
+                               / hyper.epochs)
+            optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
+            cost_sum += cost
+            samples_seen += len(idx)
+            # training time only: what consumers do with the event (draw, pause) is theirs
+            took = time.perf_counter() - started
+            seconds += took
+            yield BatchDone(epoch, batch + 1, n_batches, samples_seen, cost, lr, took)
+        if not all(np.isfinite(p).all() for p in net.W + net.b):
+            # the epoch's last update overflowed, and no later batch cost will show it
+            raise _diverged(net, optimizer, good, epoch,
+                            "its last batch (the weights overflowed)")
+        elapsed += seconds
+        test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
+        yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches, test,
+                        lr, seconds, elapsed, n / seconds)
+    if ahead:  # (a run stopped early lets go of it too: its thread ends with it)
+        ahead.close()

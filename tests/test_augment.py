@@ -3,6 +3,7 @@ fields, applied to every training batch and never to the test set."""
 
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -405,6 +406,8 @@ A = augment.Augment
 ])
 def test_augment_spellings(args, spec):
     assert trainer.parse_args(args).augment == spec
+    if spec is not None:  # and a spec says itself the way the flag spells it
+        assert augment.parse(str(spec)).kinds == spec.kinds
 
 
 def test_dropout_flag():
@@ -458,10 +461,18 @@ def test_distorting_ahead_on_a_thread_gives_the_same_batches_and_stops_with_trai
         inputs.append(np.concatenate(net.trained_on))
     assert np.array_equal(*inputs)
     monkeypatch.setattr(augment.Ahead, "THREADED", True)
-    before = threading.active_count()
     events = train(_spy([N_INPUTS, 8, 10], rng), data, Hyper(augment=augment.Augment()), rng,
                    SGD())
     next(events)
-    assert threading.active_count() == before + 1
+    assert _distorting() == 1
     events.close()
-    assert threading.active_count() == before
+    del events
+    deadline = time.monotonic() + 5
+    while _distorting() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _distorting() == 0
+
+
+def _distorting() -> int:
+    """The threads distorting batches ahead of training."""
+    return sum(t.name.startswith("distort") for t in threading.enumerate())
