@@ -42,10 +42,10 @@ BEST = ("affine", "elastic")  # what a bare --augment means
 # rotations: a turned N is a Z, a turned u an n. Nothing is ever flipped: a mirrored
 # digit or letter is another character, or none.
 STRENGTHS = {
-    "rotate": (15.0, 8.0, 0.0, 180.0),    # degrees, either way
-    "scale": (0.15, 0.12, 0.0, 0.9),      # each axis stretched by a factor in 1 ± scale
-    "shear": (0.3, 0.2, 0.0, 2.0),        # x += k·y (a slant), k in ± shear
-    "translate": (2.0, 1.5, 0.0, 27.0),   # pixels, x and y apart, fractions included
+    "rotate": (10.0, 6.0, 0.0, 180.0),    # degrees, either way
+    "scale": (0.1, 0.1, 0.0, 0.9),        # each axis stretched by a factor in 1 ± scale
+    "shear": (0.2, 0.15, 0.0, 2.0),       # x += k·y (a slant), k in ± shear
+    "translate": (1.0, 1.0, 0.0, 27.0),   # pixels, x and y apart, fractions included
     "alpha": (34.0, 30.0, 0.0, 200.0),    # elastic strength: the field's scale, pixels
     "sigma": (5.0, 5.0, 1.0, 28.0),       # elastic smoothness: the Gaussian's σ, pixels
     "shift": (2, 2, 0, IMAGE_SIDE - 1),   # whole pixels, x and y apart
