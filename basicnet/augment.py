@@ -334,37 +334,54 @@ class Ahead:
     """Distorts the next training batch on a second thread while the network learns from
     this one.
 
-    Why: sampling a batch costs a good share of what a 784-800-10 network's step costs, and
-    numpy lets go of the interpreter lock inside its loops, so with a core to spare that time
-    is hidden (docs/augmentation.md has the figures). The random numbers and the sampling
-    grid, a BLAS product, are made on the calling thread, in order (BLAS is never called from
-    two threads, and a seed gives the same images either way); only the sampling runs on the
-    other thread, with its own set of arrays, while the other set holds the batch being
-    learnt from. THREADED = False samples on the calling thread (for comparisons)."""
+    Why: distorting a batch costs a good share of what a 784-800-10 network's step costs, and
+    numpy lets go of the interpreter lock inside its loops and products, so with a core to
+    spare that time is hidden (docs/augmentation.md has the figures). The distortions draw
+    from their own random generator, split off the training's, in the order the batches
+    come: a seed gives the same images whether they are made on this thread or the other.
+
+    The calling thread starts a batch (`start`), trains on the one before, and collects the
+    new one (`result`) before it ends its own batch, so the other thread's BLAS products never
+    run while the thread count is being changed between two batches (threads.tune_threads).
+    Two sets of arrays take turns: one is being written, the other holds the batch being
+    learnt from. THREADED = False does it all on the calling thread (for comparisons)."""
 
     THREADED = True
 
-    def __init__(self, spec: Augment, dataset: str | None = None):
+    def __init__(self, spec: Augment, dataset: str | None, rng: np.random.Generator):
         self.distorter = Distorter(spec, dataset)
-        self.warps = [self.distorter.warp, Warp(self.distorter.warp.patterns)]
-        self.outs = [np.empty((0, IMAGE_SIDE ** 2), np.uint8) for _ in self.warps]
+        self.rng = rng.spawn(1)[0]
+        warp = self.distorter.warp
+        self.warps = [warp, Warp(warp.patterns, warp.side)]
+        self.outs = [np.empty((0, warp.side ** 2), np.uint8) for _ in self.warps]
         self.turn = 0
         self.pool = ThreadPoolExecutor(1, "distort") if self.THREADED else None
+        self.coming: Future | None = None
 
-    def start(self, images: np.ndarray, rng: np.random.Generator) -> Future:
-        """Start distorting the (n, 784) uint8 images; the future's result() gives them, valid
-        until the next but one start."""
-        n, d = len(images), self.distorter
-        if d.shifts_only or n > d.warp.chunk or self.pool is None:
-            done = Future()
-            done.set_result(d(images, rng))
-            return done
+    def start(self, images: np.ndarray, rows: np.ndarray) -> None:
+        """Start distorting images[rows] ((n, 784) uint8) on the other thread."""
         turn, self.turn = self.turn, 1 - self.turn
+        if self.pool is None:
+            self.coming = Future()
+            self.coming.set_result(self._distort(images, rows, turn))
+        else:
+            self.coming = self.pool.submit(self._distort, images, rows, turn)
+
+    def result(self) -> np.ndarray:
+        """The batch last started, distorted (waiting for it if need be); valid until the
+        next but one start."""
+        return self.coming.result()
+
+    def _distort(self, images: np.ndarray, rows: np.ndarray, turn: int) -> np.ndarray:
+        d, batch = self.distorter, images[rows]
+        n = len(batch)
+        if d.shifts_only or n > d.warp.chunk:
+            return d(batch, self.rng)
         if len(self.outs[turn]) < n:
-            self.outs[turn] = np.empty((n, images.shape[1]), np.uint8)
+            self.outs[turn] = np.empty((n, batch.shape[1]), np.uint8)
         warp = self.warps[turn]
-        grid = warp.sampling_grid(d.coefficients(n, rng))
-        return self.pool.submit(warp.sample, images, grid, self.outs[turn][:n])
+        grid = warp.sampling_grid(d.coefficients(n, self.rng))
+        return warp.sample(batch, grid, self.outs[turn][:n])
 
     def close(self) -> None:
         if self.pool is not None:

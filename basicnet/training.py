@@ -117,21 +117,23 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
     # Only training batches are distorted, each time afresh; the test set never is. The next
     # batch is distorted (on a second thread) while the network learns from this one.
-    ahead = Ahead(hyper.augment, data.name) if hyper.augment else None
+    ahead = Ahead(hyper.augment, data.name, rng) if hyper.augment else None
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
         order = rng.permutation(n)
-        coming = ahead.start(data.train_images[order[:hyper.batch_size]], rng) if ahead else None
+        if ahead:
+            ahead.start(data.train_images, order[:hyper.batch_size])
         cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
         for batch in range(n_batches):
             started = time.perf_counter()
             idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
             y = data.train_labels[idx]
             if ahead:
-                images = coming.result()
+                images = ahead.result()
                 after = order[(batch + 1) * hyper.batch_size:(batch + 2) * hyper.batch_size]
-                coming = ahead.start(data.train_images[after], rng) if len(after) else None
+                if len(after):
+                    ahead.start(data.train_images, after)
             else:
                 images = data.train_images[idx]
             if hyper.dropout:
@@ -144,6 +146,8 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             lr = learning_rate(hyper.lr, hyper.schedule, (epoch - 1 + batch / n_batches)
                                / hyper.epochs)
             optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
+            if ahead:
+                ahead.result()  # the next batch is ready before anyone may change BLAS threads
             cost_sum += cost
             samples_seen += len(idx)
             # training time only: what consumers do with the event (draw, pause) is theirs
