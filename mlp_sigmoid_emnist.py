@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from basicnet.launch import ensure_requirements
@@ -26,9 +26,9 @@ ensure_requirements(__file__, Path(__file__).resolve().parent)
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from basicnet import datasets, netfile, report
+from basicnet import augment, datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, fail_quietly, run, say
-from basicnet.constants import IMAGE_SIDE, N_INPUTS, PREPARATIONS, default_preparation
+from basicnet.constants import N_INPUTS, PREPARATIONS, default_preparation
 from basicnet.files import kind_of, picture_kind
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
@@ -75,6 +75,25 @@ class Config(Hyper):
     no_log: bool = False
     no_download: bool = False
     download_only: bool = False
+    # strengths of the distortions (--augment); None: the dataset's default (augment.STRENGTHS)
+    rotate: float | None = None
+    scale: float | None = None
+    shear: float | None = None
+    translate: float | None = None
+    elastic_alpha: float | None = None
+    elastic_sigma: float | None = None
+
+
+# The strength flags: the kind of distortion each belongs to, and its field in augment.Augment.
+STRENGTH_FLAGS = {"rotate": ("affine", "rotate"), "scale": ("affine", "scale"),
+                  "shear": ("affine", "shear"), "translate": ("affine", "translate"),
+                  "elastic_alpha": ("elastic", "alpha"), "elastic_sigma": ("elastic", "sigma")}
+
+
+def _strength(name: str) -> str:
+    """A strength's defaults, for --help."""
+    digits, letters, *_ = augment.STRENGTHS[name]
+    return f"{digits:g}; {letters:g} for EMNIST"
 
 
 @dataclass(frozen=True)
@@ -112,7 +131,7 @@ LIMITS = {
     "lr": Interval(float, 0, math.inf, "neither"),
     "momentum": Interval(float, 0, 1, "left"),
     "weight_decay": Interval(float, 0, math.inf, "left"),
-    "augment": Interval(int, 0, IMAGE_SIDE - 1),
+    "dropout": Interval(float, 0, 1, "left"),
     "seed": Interval(int, 0, 2**63 - 1),
     "threads": Interval(int, 1, 1024),
 }
@@ -155,9 +174,32 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--momentum", type=float, default=d.momentum, help=f"default: {d.momentum}")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, metavar="L2",
                    help=f"L2 weight decay (default: {d.weight_decay})")
-    p.add_argument("--augment", type=int, nargs="?", const=2, default=d.augment, metavar="PX",
-                   help="shift every training image by a random offset of up to PX pixels "
-                        "(default PX: 2) each time it is seen; the test set is never shifted")
+    best = ",".join(augment.BEST)
+    p.add_argument("--augment", nargs="?", const=best, metavar="KINDS",
+                   help="distort every training image afresh each time it is seen (the test set "
+                        "never is): KINDS is shift, affine, elastic or several of them joined "
+                        f"by commas; a bare --augment means {best}; a number PX means shifts "
+                        "of up to PX whole pixels, as --augment shift with that reach "
+                        "(default: none)")
+    p.add_argument("--rotate", type=float, metavar="DEG",
+                   help=f"affine: turn by up to ±DEG degrees (default: {_strength('rotate')})")
+    p.add_argument("--scale", type=float, metavar="F",
+                   help=f"affine: stretch x and y each by a factor in 1 ± F "
+                        f"(default: {_strength('scale')})")
+    p.add_argument("--shear", type=float, metavar="K",
+                   help=f"affine: slant, x += k·y with k in ±K (default: {_strength('shear')})")
+    p.add_argument("--translate", type=float, metavar="PX",
+                   help=f"affine: move by up to ±PX pixels in x and y "
+                        f"(default: {_strength('translate')})")
+    p.add_argument("--elastic-alpha", type=float, metavar="A",
+                   help=f"elastic: strength α of the smoothed displacement field, pixels "
+                        f"(default: {_strength('alpha')})")
+    p.add_argument("--elastic-sigma", type=float, metavar="S",
+                   help=f"elastic: smoothness σ of the field, the Gaussian's width in pixels "
+                        f"(default: {_strength('sigma')})")
+    p.add_argument("--dropout", type=float, default=d.dropout, metavar="P",
+                   help="drop each hidden unit from each training batch with probability P "
+                        f"(default: {d.dropout:g}, none)")
     p.add_argument("--seed", type=int,
                    help="random seed (default: a fresh one); either way it is kept in the "
                         "network file and the log, so the run can be repeated (with the same "
@@ -203,6 +245,7 @@ def parse_args(argv=None) -> Config:
     if not cfg.network and count > netfile.MAX_PARAMETERS:
         p.error(f"--hidden {' '.join(map(str, cfg.hidden))}: {count:,} weights and biases or "
                 f"more; at most {netfile.MAX_PARAMETERS:,} are allowed")
+    cfg.augment = _augment_spec(cfg, p)
     for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record)):
         if path and path.endswith(("/", os.sep)):
             p.error(f"{flag} {path} names a folder; give a file path")
@@ -225,6 +268,28 @@ def parse_args(argv=None) -> Config:
         except UsageError as e:
             p.error(str(e))
     return cfg
+
+
+def _augment_spec(cfg: Config, p: ArgumentParser) -> augment.Augment | None:
+    """--augment and the strength flags, as the spec training applies."""
+    try:
+        spec = augment.parse(cfg.augment)
+    except ValueError as e:
+        p.error(f"--augment {cfg.augment}: {e}")
+    strengths = {}
+    for name, (kind, field_name) in STRENGTH_FLAGS.items():
+        value = getattr(cfg, name)
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if spec is None or kind not in spec.kinds:
+            p.error(f"{flag} sets {kind} distortions: add --augment {kind} (or with others, "
+                    f"e.g. --augment {','.join(augment.BEST)})")
+        least, most = augment.STRENGTHS[field_name][2:]
+        if not least <= value <= most:
+            p.error(f"{flag} must be from {least:g} to {most:g}")
+        strengths[field_name] = value
+    return replace(spec, **strengths) if spec else None
 
 
 def unique_path(path: Path, reserve: bool = False) -> Path:
@@ -320,10 +385,14 @@ def run_settings(cfg: Config, net: Network) -> dict:
     """What the network file and the log keep of this run, named as the flags are: the
     network's own shape (a network trained further keeps its layers, whatever --hidden said)
     and how it was trained."""
-    keep = ("epochs", "batch_size", "lr", "schedule", "momentum", "weight_decay", "augment",
+    keep = ("epochs", "batch_size", "lr", "schedule", "momentum", "weight_decay", "dropout",
             "threads")
+    spec = cfg.augment  # as --augment spells it, with the strengths it was given
+    strengths = {flag: getattr(cfg, flag) for flag in STRENGTH_FLAGS
+                 if getattr(cfg, flag) is not None}
     return {"hidden": net.sizes[1:-1], "activation": net.hidden, "output": net.output,
-            **{k: getattr(cfg, k) for k in keep}}
+            **{k: getattr(cfg, k) for k in keep}, "augment": str(spec) if spec else 0,
+            **strengths}
 
 
 def fresh_seed() -> int:
@@ -636,8 +705,11 @@ def open_window(cfg: Config, nf: netfile.NetFile, data, name: str, on_save,
         return None
     from basicnet.trainer.window import NoDisplay, TrainerWindow
 
+    spec = cfg.augment.for_dataset(name) if cfg.augment else None
+    shown = dict(distort=lambda images, rng: augment.distort(images, rng, spec),
+                 distortion=str(spec)) if spec else {}
     args = dict(title=name, draw_l1=not cfg.no_draw_l1, record=cfg.record, on_save=on_save,
-                overwrite=cfg.overwrite, steering=steering,
+                overwrite=cfg.overwrite, steering=steering, **shown,
                 epochs=cfg.epochs, epochs_before=nf.epochs_trained,
                 rng=np.random.default_rng(cfg.seed))  # its own: training's stays untouched
     if not cfg.headless:

@@ -45,7 +45,7 @@ from basicnet.identifier.state import Reading, is_network_file, load_network, to
 
 ROOT = Path(__file__).resolve().parent
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".tga")
-DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-256-64-10.npz"
+DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-400-400-10.npz"
 
 
 def parse_args(argv=None):

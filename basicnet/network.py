@@ -191,7 +191,10 @@ class Workspace:
     every batch: the activations a[l], the errors δ[l], σ'(z[l]), the gradients, and the input
     batch as floats. A training loop makes one per batch size and hands it to every call;
     whatever a call wrote into it is overwritten by the next call that uses it, so copy what
-    you want to keep. Smaller batches (the last one of an epoch) use the first rows."""
+    you want to keep. Smaller batches (the last one of an epoch) use the first rows.
+
+    Dropout (training only, `drop`) keeps its masks here too: m[l] for each hidden layer, and
+    a[l] ⊙ m[l], what the next layer is shown."""
 
     def __init__(self, sizes, batch_size: int, dtype=np.float32):
         self.sizes, self.batch_size, self.dtype = list(sizes), batch_size, np.dtype(dtype)
@@ -202,6 +205,34 @@ class Workspace:
         self.prime = [None] + [np.empty((batch_size, n), dtype) for n in sizes[1:]]
         self.dW = [np.empty((n_in, n_out), dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.db = [np.empty(n_out, dtype) for n_out in sizes[1:]]
+        self.mask = [None] * len(sizes)  # m[l], or None: no dropout on layer l
+        self.shown = [None] * len(sizes)  # a[l] ⊙ m[l]
+
+    def drop(self, p: float, rng: np.random.Generator, n: int | None = None) -> None:
+        """Draw fresh dropout masks for the first n rows (default: all): each hidden unit is
+        dropped, m = 0, with probability p and kept, m = 1/(1 - p), otherwise; p = 0 switches
+        dropout off.
+
+        Inverted dropout (Srivastava et al. 2014): scaling the kept units by 1/(1 - p) keeps
+        what the next layer receives the same on average, so the network is tested whole and
+        unchanged. The coin is one random byte per unit, drawn in bulk (a random float per
+        unit would cost more than the rest of the mask), so p is rounded to a multiple of
+        1/256, and the scale uses that rounded p: the expectation stays exact."""
+        hidden = range(1, len(self.sizes) - 1)
+        self.mask = [None] * len(self.sizes)
+        if not p:
+            return
+        if self.shown[1] is None:
+            self.shown = [None] + [np.empty_like(self.a[l]) for l in hidden] + [None]
+            self._masks = [None] + [np.empty_like(self.a[l]) for l in hidden] + [None]
+            self._kept = [None] + [np.empty(self.a[l].shape, bool) for l in hidden] + [None]
+        n = self.batch_size if n is None else n
+        threshold = min(max(round(p * 256), 1), 255)  # a unit is dropped when its byte is below
+        scale = self.dtype.type(256 / (256 - threshold))
+        for l in hidden:
+            coins = np.frombuffer(rng.bytes(n * self.sizes[l]), np.uint8).reshape(n, -1)
+            kept = np.greater_equal(coins, threshold, out=self._kept[l][:n])
+            self.mask[l] = np.multiply(kept, scale, out=self._masks[l][:n])
 
 
 @dataclass
@@ -256,12 +287,17 @@ class Network:
 
     def forward(self, X: np.ndarray, work: Workspace | None = None) -> list[np.ndarray]:
         """Every activation a[0] = X, a[1], ..., a[L] for a batch X of shape (N, n_0); written
-        into `work` when given (then valid until its next use), else into new arrays."""
+        into `work` when given (then valid until its next use), else into new arrays.
+        With dropout masks in `work`, hidden layer l shows the next layer a[l] ⊙ m[l] (kept
+        in `work.shown` for backward); the list still holds the units' own a[l]."""
         a = [X]
         last = len(self.W) - 1
         hidden, output = ACTIVATIONS[self.hidden], self.output_layer.activation
         for l, (W, b) in enumerate(zip(self.W, self.b)):
-            z = np.matmul(a[l], W, out=None if work is None else work.a[l + 1][:len(X)])
+            shown = a[l]
+            if work is not None and work.mask[l] is not None:
+                shown = np.multiply(a[l], work.mask[l][:len(X)], out=work.shown[l][:len(X)])
+            z = np.matmul(shown, W, out=None if work is None else work.a[l + 1][:len(X)])
             z += b
             a.append((output if l == last else hidden)(z, out=z))
         return a
@@ -293,6 +329,10 @@ class Network:
             ∂C/∂b[l] = mean over the rows of δ[l+1]                        (BP3)
             ∂C/∂W[l] = a[l]ᵀ @ δ[l+1] / N                                  (BP4)
 
+        Under dropout (masks m[l] in `work`) layer l passed on a[l] ⊙ m[l] instead of a[l]:
+        that is what BP4 multiplies, and BP2 gains a factor m[l], since a dropped unit
+        passed nothing on and so is to blame for nothing.
+
         (Row-major: W[l] here is Nielsen's w^{l+1} transposed.) Every δ is linear in δ[L], so
         the 1/N and `scale` are folded into δ[L] once, a (N, n_L) array, rather than
         multiplied into every gradient afterwards. Training asks for scale = η: then
@@ -306,11 +346,14 @@ class Network:
         delta = self.output_layer.delta(a[L], y, work.delta[L][:n], work.prime[L][:n])
         delta *= scale / n  # the cost is a mean over the batch
         for l in range(L - 1, -1, -1):
-            np.matmul(a[l].T, delta, out=dW[l])
+            shown = a[l] if work.mask[l] is None else work.shown[l][:n]  # what layer l passed on
+            np.matmul(shown.T, delta, out=dW[l])
             delta.sum(axis=0, out=db[l])
             if l > 0:  # the input layer needs no δ
                 delta = np.matmul(delta, self.W[l].T, out=work.delta[l][:n])
                 delta *= prime(a[l], out=work.prime[l][:n])
+                if work.mask[l] is not None:
+                    delta *= work.mask[l][:n]
         return dW, db
 
 

@@ -13,9 +13,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from .constants import IMAGE_SIDE
+from .augment import Ahead, Augment
 from .network import SGD, Network, learning_rate
 
 PIXEL_SCALE = np.float32(1 / 255)
@@ -40,28 +39,8 @@ class Hyper:
     schedule: str = "cosine"
     momentum: float = 0.9
     weight_decay: float = 0.0
-    augment: int = 0  # shift each training image by up to this many pixels; 0: never
-
-
-def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Each (N, 784) uint8 image moved by its own random whole-pixel shift of up to
-    `max_shift` pixels in x and in y, the uncovered border filled with 0 (black).
-
-    Why: a digit drawn 2 px further right is the same digit, but to a fully connected layer it
-    is a different input vector. Showing every training image at a fresh offset each time it is
-    seen teaches the network that invariance and, by roughly multiplying the data, keeps a wide
-    net from memorising the 60,000 originals (docs/accuracy.md has the figures). Only training
-    batches are shifted; the test images never are.
-
-    Vectorised: pad every image with `max_shift` zeros on each side, view the padded image as
-    its (2m+1)x(2m+1) grid of 28x28 windows (no copy), and read each image's window at its own
-    offset with one fancy-indexing gather (no loop over images).
-    """
-    n, side, m = len(images), IMAGE_SIDE, max_shift
-    padded = np.pad(images.reshape(n, side, side), ((0, 0), (m, m), (m, m)))
-    windows = sliding_window_view(padded, (side, side), axis=(1, 2))  # (n, 2m+1, 2m+1, 28, 28)
-    dy, dx = rng.integers(0, 2 * m + 1, size=(2, n))  # window origin in the padded image
-    return windows[np.arange(n), dy, dx].reshape(n, side * side)
+    augment: Augment | None = None  # distortions of the training images; None: none
+    dropout: float = 0.0  # probability of dropping each hidden unit from a training batch
 
 
 @dataclass
@@ -200,10 +179,15 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     n = len(data.train_labels)
     n_batches = math.ceil(n / hyper.batch_size)
     work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
+    # Only training batches are distorted, each time afresh; the test set never is. The next
+    # batch is distorted (on a second thread) while the network learns from this one.
+    ahead = Ahead(hyper.augment, data.name, rng) if hyper.augment else None
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
         order = rng.permutation(n)
+        if ahead:
+            ahead.start(data.train_images, order[:hyper.batch_size])
         cost_sum, lr, seconds = 0.0, hyper.lr, 0.0
         for batch in range(n_batches):
             scale = steering.lr_scale  # read once: the batch and its event agree on it
@@ -216,15 +200,23 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
             started = time.perf_counter()
             idx = order[batch * hyper.batch_size:(batch + 1) * hyper.batch_size]
             y = data.train_labels[idx]
-            images = data.train_images[idx]
-            if hyper.augment:
-                images = shift_images(images, hyper.augment, rng)
+            if ahead:
+                images = ahead.result()
+                after = order[(batch + 1) * hyper.batch_size:(batch + 2) * hyper.batch_size]
+                if len(after):
+                    ahead.start(data.train_images, after)
+            else:
+                images = data.train_images[idx]
+            if hyper.dropout:
+                work.drop(hyper.dropout, rng, len(idx))
             x = to_input(images, out=work.x[:len(idx)])
             a = net.forward(x, work)
             cost = net.cost(a[-1], y)
             if not math.isfinite(cost):
                 raise _diverged(net, optimizer, good, epoch, f"batch {batch + 1} (cost {cost})")
             optimizer.update(net, *net.backward(a, y, work, scale=lr), lr, scaled=True)
+            if ahead:
+                ahead.result()  # the next batch is ready before anyone may change BLAS threads
             cost_sum += cost
             samples_seen += len(idx)
             # training time only: what consumers do with the event (draw, pause) is theirs
@@ -239,3 +231,5 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
         test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
         yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches, test,
                         lr, seconds, elapsed, n / seconds)
+    if ahead:  # (a run stopped early lets go of it too: its thread ends with it)
+        ahead.close()

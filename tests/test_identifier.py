@@ -179,7 +179,7 @@ def test_dropping_a_picture_puts_it_on_the_canvas(window, mnist, tmp_path):
     post(pygame.DROPFILE, file=str(path))
     window.step()
     assert window.ink.any() and window.classes[window.guess] == str(mnist.test_labels[1])
-    assert window.nf.net.sizes == [784, 256, 64, 10]
+    assert window.nf.net.sizes == [784, 400, 400, 10]
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"no picture here")
     before = window.ink.copy()

@@ -173,7 +173,7 @@ def test_teaching_rehearses_mnist_when_it_is_there(mnist_dir, tmp_path):
         key(pygame.K_s, "s", pygame.KMOD_LCTRL)
         w.step()
         assert w.lessons.teacher.guard == "replay" and w.classes[w.guess] == "0"
-        nf = netfile.load(tmp_path / "mnist-784-256-64-10-taught.npz")
+        nf = netfile.load(tmp_path / f"{ident.DEFAULT_NETWORK.stem}-taught.npz")
         assert nf.taught == 1 and nf.test_accuracy > 0.975  # measured again, on MNIST's test set
     finally:
         pygame.display.quit()

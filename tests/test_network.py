@@ -28,15 +28,16 @@ def _net(sizes, hidden, output, seed=0) -> Network:
     return net
 
 
-def _numeric_gradient(net, X, y, param, eps=1e-5):
-    """Central differences of the mean cost with respect to every entry of `param`."""
+def _numeric_gradient(net, X, y, param, eps=1e-5, work=None):
+    """Central differences of the mean cost with respect to every entry of `param` (with the
+    dropout masks in `work`, when given)."""
     grad = np.zeros_like(param)
     for i in np.ndindex(param.shape):
         keep = param[i]
         param[i] = keep + eps
-        up = net.cost(net.predict(X), y)
+        up = net.cost(net.forward(X, work)[-1], y)
         param[i] = keep - eps
-        down = net.cost(net.predict(X), y)
+        down = net.cost(net.forward(X, work)[-1], y)
         param[i] = keep
         grad[i] = (up - down) / (2 * eps)
     return grad
@@ -48,26 +49,56 @@ def _rel_error(a, b) -> float:
 
 @pytest.mark.parametrize("hidden, output", list(itertools.product(HIDDEN_ACTIVATIONS, OUTPUTS)))
 @pytest.mark.parametrize("sizes", [[6, 5, 4, 3], [5, 4, 4, 3, 4]], ids=["2hidden", "3hidden"])
-@pytest.mark.parametrize("reuse", [False, True], ids=["new-arrays", "workspace"])
-def test_backward_matches_finite_differences(sizes, hidden, output, reuse):
-    """Both paths: new arrays, and the workspace training reuses (larger than the batch, as
-    for an epoch's last, short batch)."""
+@pytest.mark.parametrize("path", ["new-arrays", "workspace", "dropout"])
+def test_backward_matches_finite_differences(sizes, hidden, output, path):
+    """Every path: new arrays; the workspace training reuses (larger than the batch, as for
+    an epoch's last, short batch); and that workspace with dropout masks. With its masks held
+    fixed, a network under dropout is a fixed function of its weights (some units silenced,
+    the others scaled up), and backward must give that function's gradient."""
     net = _net(sizes, hidden, output)
     rng = np.random.default_rng(1)
     X = rng.normal(0, 1, (7, sizes[0]))
     y = rng.integers(0, sizes[-1], 7)
-    work = net.workspace(16) if reuse else None
+    work = None if path == "new-arrays" else net.workspace(16)
+    if path == "dropout":
+        work.drop(0.5, np.random.default_rng(2), len(X))
+        for m in work.mask[1:-1]:  # each layer drops some units and keeps others, scaled
+            assert set(np.unique(m[:len(X)])) == {0, 2}
     dW, db = net.backward(net.forward(X, work), y, work)
+    dW, db = [g.copy() for g in dW], [g.copy() for g in db]
     assert len(dW) == len(db) == len(sizes) - 1
     for l in range(len(net.W)):
         assert dW[l].shape == net.W[l].shape and db[l].shape == net.b[l].shape
-        num_W = _numeric_gradient(net, X, y, net.W[l])
-        num_b = _numeric_gradient(net, X, y, net.b[l])
+        num_W = _numeric_gradient(net, X, y, net.W[l], work=work)
+        num_b = _numeric_gradient(net, X, y, net.b[l], work=work)
         assert np.abs(num_W).max() > 1e-6, "a vanishing gradient would make the check vacuous"
         # worst measured over all cases: 1e-8 (eps=1e-5 balances truncation and rounding);
         # a missing σ' or 1/n anywhere gives more than 1e-3
         assert _rel_error(dW[l], num_W) < 1e-6, f"dW[{l}]"
         assert _rel_error(db[l], num_b) < 1e-6, f"db[{l}]"
+
+
+def test_dropout_drops_at_its_rate_keeps_the_mean_and_only_in_training():
+    """About p of the hidden units are dropped, the kept ones scaled by 1/(1 - p), so each
+    unit's input to the next layer keeps its expected value; a network used without the
+    training workspace (testing, the windows) never drops anything."""
+    net = Network.create([20, 300, 200, 10], np.random.default_rng(3))
+    work = net.workspace(64)
+    work.drop(0.25, np.random.default_rng(4))
+    assert work.mask[0] is None and work.mask[-1] is None  # hidden layers only
+    for m in work.mask[1:-1]:
+        assert set(np.unique(m)) == {0, np.float32(256 / 192)}
+        assert abs((m == 0).mean() - 0.25) < 0.01
+        assert abs(m.mean() - 1) < 0.02
+    X = np.random.default_rng(5).normal(size=(64, 20)).astype(np.float32)
+    a = net.forward(X, work)
+    np.testing.assert_allclose(work.shown[1], a[1] * work.mask[1], rtol=1e-6)
+    plain = net.predict(X)
+    assert not np.allclose(a[-1], plain)  # training saw the dropped network ...
+    np.testing.assert_array_equal(net.predict(X), plain)  # ... testing sees it whole
+    work.drop(0, None)
+    np.testing.assert_allclose(net.forward(X, work)[-1], plain, rtol=1e-5)
+    assert net.workspace(8).mask == [None] * 4  # a workspace starts without dropout
 
 
 @pytest.mark.parametrize("output", OUTPUTS)

@@ -19,8 +19,9 @@ from basicnet.training import evaluate
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    return netfile.load(ident.DEFAULT_NETWORK)
+def shipped(plain_network_path):
+    """The network taught here: one trained on plain MNIST, which misreads the hand below."""
+    return netfile.load(plain_network_path)
 
 
 def prepared(inks):
@@ -50,11 +51,12 @@ def test_taught_drawings_are_read_right_afterwards(shipped):
 
 
 @pytest.mark.parametrize("guard", ["replay", "pull"])
-def test_teaching_100_drawings_costs_at_most_half_a_point_of_mnist(shipped, mnist, guard):
-    """bench_teach.py measures it over seeds and both ways of teaching (docs/teaching.md)."""
+def test_teaching_100_drawings_costs_at_most_half_a_point_of_mnist(mnist, guard):
+    """The network people teach, the identifier's default. bench_teach.py measures it over
+    seeds and both ways of teaching (docs/teaching.md)."""
     inks, y = penstyle.dataset(10, seed=21, side=100)
     X = prepared(inks)
-    net = shipped.net.copy()
+    net = netfile.load(ident.DEFAULT_NETWORK).net
     before = evaluate(net, mnist.test_images, mnist.test_labels).accuracy
     teacher = Teacher(net, Replay.of(mnist) if guard == "replay" else None,
                       np.random.default_rng(1))
@@ -84,7 +86,7 @@ def test_save_new_never_replaces_and_names_the_next_free(shipped, tmp_path):
     saved = save_new(shipped, target)
     assert saved.name == "mnist-784-256-64-10-taught-2.npz"
     assert target.read_bytes() == b"someone's file"
-    assert save_new(shipped, target).name == "mnist-784-256-64-10-taught-3.npz"
+    assert save_new(shipped, target).name == "mnist-784-256-64-10-taught-3.npz"  # by target
 
 
 # --- --learn ---------------------------------------------------------------------------------
@@ -104,14 +106,16 @@ def lesson_folder(folder, n_per_digit, seed):
     return folder
 
 
-def test_learn_improves_other_pictures_in_that_hand(shipped, mnist_dir, tmp_path, capsys):
+def test_learn_improves_other_pictures_in_that_hand(shipped, plain_network_path, mnist_dir,
+                                                   tmp_path, capsys):
     folder = lesson_folder(tmp_path / "mine", 10, seed=31)
     out = tmp_path / "taught.npz"
-    assert ident.main([str(ident.DEFAULT_NETWORK), "--learn", str(folder), "--save", str(out),
+    assert ident.main([str(plain_network_path), "--learn", str(folder), "--save", str(out),
                        "--data-dir", str(mnist_dir)]) == 0
     text = capsys.readouterr().out
     assert "learnt 100 pictures of 10 classes" in text and "replaying mnist" in text
-    assert "mnist test accuracy: 98.36% before" in text and f"saved {out}" in text
+    assert f"mnist test accuracy: {100 * shipped.test_accuracy:.2f}% before" in text
+    assert f"saved {out}" in text
     rows = {line.split()[0]: line.split() for line in text.splitlines()[2:12]}
     assert sorted(rows) == [str(d) for d in range(10)]
     assert all(row[1] == "10" and row[3] == "10" for row in rows.values())  # all read right
