@@ -6,10 +6,11 @@
 MNIST test digits are written out as PNG files the way a person might hand them over: enlarged,
 moved off-centre in a larger picture, turned by ±20°, with thinner or thicker strokes, dark ink
 on light paper, or small in a large picture. Each file then goes through exactly what
-`number_identifier_mnist.py --predict` does with a picture (`drawing.read_image`, then
-`drawing.to_mnist`, then the network), and the accuracy per style is printed for every network
-side by side. Default networks: the identifier's default before issue 13
-(`git show main:examples/mnist-784-256-64-10.npz`, when git has it) and its default now.
+`number_identifier_mnist.py --predict` does with a picture (`pictures.read_image`, then
+`drawing.prepare` as the network's dataset was framed, then the network), and the accuracy per
+style is printed for every network side by side. Default networks: the identifier's default before issue 13
+(`examples/mnist-784-256-64-10.npz` as git held it before it was removed, when git has it) and
+its default now.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 import number_identifier_mnist as ident  # noqa: E402  (sets the BLAS threads first)
-from basicnet import augment, datasets, drawing, netfile  # noqa: E402
+from basicnet import augment, datasets, drawing, netfile, pictures  # noqa: E402
 
 OLD = "examples/mnist-784-256-64-10.npz"  # the identifier's default before issue 13
 SCALE = 4  # pictures are drawn at 4 × 28 = 112 px before any other change
@@ -42,8 +43,8 @@ def parse_args(argv=None):
                    "new default network)")
     p.add_argument("--digits", type=int, default=500, help="test digits (default: 500)")
     p.add_argument("--seed", type=int, default=0, help="which digits (default: 0)")
-    p.add_argument("--old-ref", default="main", help="git ref holding the old default "
-                   "(default: main)")
+    p.add_argument("--old-ref", help="git ref holding the old default (default: the last "
+                   "commit that had it)")
     p.add_argument("--data-dir", metavar="DIR", help="the MNIST folder (default: "
                    "../shared/datasets/mnist, else datasets/mnist)")
     return p.parse_args(argv)
@@ -153,14 +154,19 @@ def write_pictures(pictures: np.ndarray, folder: Path) -> list[Path]:
     return paths
 
 
-def prepared(paths) -> np.ndarray:
-    """What `--predict` gives the network for each file: (n, 784) float32."""
-    return np.stack([drawing.to_mnist(drawing.read_image(p)).reshape(-1) for p in paths])
+def prepared(paths, preparation: str) -> np.ndarray:
+    """What `--predict` gives a network framed by `preparation` for each file: (n, 784)."""
+    return np.stack([drawing.prepare(pictures.read_image(p), preparation).reshape(-1)
+                     for p in paths])
 
 
-def old_network(ref: str, folder: Path) -> Path | None:
+def old_network(ref: str | None, folder: Path) -> Path | None:
     path = folder / "old-default.npz"
     try:
+        if ref is None:  # the commit that removed the old default; its parent still has it
+            removed = subprocess.run(["git", "rev-list", "-1", "HEAD", "--", OLD], cwd=ROOT,
+                                     capture_output=True, check=True, text=True).stdout.strip()
+            ref = f"{removed}^" if removed else "HEAD"
         blob = subprocess.run(["git", "show", f"{ref}:{OLD}"], cwd=ROOT, capture_output=True,
                               check=True).stdout
     except (OSError, subprocess.CalledProcessError):
@@ -182,15 +188,15 @@ def main() -> int:
             old = old_network(args.old_ref, Path(tmp))
             paths = ([old] if old else []) + [ident.DEFAULT_NETWORK]
         names = ["old default" if p.name == "old-default.npz" else p.name for p in paths]
-        nets = [netfile.load(p).net for p in paths]
+        loaded = [netfile.load(p) for p in paths]
         print(f"{args.digits} MNIST test digits (seed {args.seed}) per style, as PNG files, "
-              "through read_image + to_mnist as --predict reads them; accuracy:")
+              "through read_image + prepare as --predict reads them; accuracy:")
         width = max(len(s) for s in STYLES)
         print(f"  {'':<{width}}  " + "  ".join(f"{n:>28}" for n in names))
         for style, make in STYLES.items():
             files = write_pictures(make(digits), Path(tmp) / style.replace(" ", "_"))
-            x = prepared(files)
-            scores = [float((net.confidence(x).argmax(axis=1) == labels).mean()) for net in nets]
+            scores = [float((nf.net.confidence(prepared(files, nf.preparation)).argmax(axis=1)
+                             == labels).mean()) for nf in loaded]
             print(f"  {style:<{width}}  " + "  ".join(f"{100 * s:>27.1f}%" for s in scores),
                   flush=True)
     return 0

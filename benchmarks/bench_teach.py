@@ -4,7 +4,7 @@ not MNIST's (tests/penstyle.py), one at a time as the window's keys teach them a
 --learn does, under each guard (replay of MNIST's training set, or a pull toward the original
 weights).
 
-    python benchmarks/bench_teach.py [--seeds 3] [--taught 100] [--held-out 1000]
+    python benchmarks/bench_teach.py [--network NET.npz] [--seeds 3] [--taught 100]
 
 For each: how many of the taught pictures, and of other pictures in that hand, are read right
 before and after, the MNIST test accuracy before and after, and the time per drawing taught.
@@ -49,6 +49,8 @@ def read_right(net, X, y) -> float:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--network", type=Path, default=SHIPPED,
+                   help="the network taught (default: the identifier's default)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--taught", type=int, default=100, help="drawings taught (a multiple of 10)")
     p.add_argument("--held-out", type=int, default=1000, help="other pictures in that hand")
@@ -60,9 +62,9 @@ def main() -> int:
                                             ROOT / "datasets" / "mnist")
                                 if (f / "train-images-idx3-ubyte.gz").is_file())
     mnist = datasets.load("mnist", folder)
-    shipped = netfile.load(SHIPPED)
+    shipped = netfile.load(a.network)
     base = evaluate(shipped.net, mnist.test_images, mnist.test_labels).accuracy
-    print(f"{SHIPPED.name}: MNIST test accuracy {100 * base:.2f}%; {a.taught} drawings taught, "
+    print(f"{a.network.name}: MNIST test accuracy {100 * base:.2f}%; {a.taught} drawings taught, "
           f"{a.held_out} others in the same hand, seeds 0..{a.seeds - 1}")
     print(f"{'guard':7s} {'how':14s} {'seed':>4s}  {'taught right':>14s}  "
           f"{'others right':>14s}  {'MNIST test':>16s}  {'ms/drawing':>10s}")
