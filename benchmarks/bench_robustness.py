@@ -8,9 +8,9 @@ moved off-centre in a larger picture, turned by ±20°, with thinner or thicker 
 on light paper, or small in a large picture. Each file then goes through exactly what
 `number_identifier_mnist.py --predict` does with a picture (`pictures.read_image`, then
 `drawing.prepare` as the network's dataset was framed, then the network), and the accuracy per
-style is printed for every network side by side. Default networks: the identifier's default before issue 13
-(`examples/mnist-784-256-64-10.npz` as git held it before it was removed, when git has it) and
-its default now.
+style is printed for every network side by side. Default networks: the identifier's default
+before issue 13 (`examples/mnist-784-256-64-10.npz` as git held it before it was removed, when
+git has it) and its default now.
 """
 
 from __future__ import annotations
