@@ -497,7 +497,7 @@ def _main(cfg: Config, made: list) -> int:
             except UsageError as e:  # the network is saved: the picture alone is lost
                 say(f"note: {e}")
         say(result.line())  # saved and said at once: nothing waits on the window below
-        if window is not None and window.finished and not cfg.close_when_done:
+        if window is not None and window.visible and window.finished and not cfg.close_when_done:
             # the finished curves stay on screen until the window is closed; Ctrl+C or a
             # signal closes it like Esc does (the network is saved already)
             with StopRequest(on_request=window.request_stop):
