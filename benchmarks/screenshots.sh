@@ -28,7 +28,7 @@ shot() {
     sleep "$seconds"
     local window
     window=$(DISPLAY=$display xdotool search --pid "$app" | head -1)
-    DISPLAY=$display import -window "$window" "$file"
+    DISPLAY=$display import -window "$window" "PNG8:$file"  # 256 colours
     stop
     echo "$file"
 }
@@ -60,7 +60,7 @@ drawn() {
     done
     DISPLAY=$display xdotool mouseup 1
     sleep 1
-    DISPLAY=$display import -window "$window" "$file"
+    DISPLAY=$display import -window "$window" "PNG8:$file"  # 256 colours
     stop
     echo "$file"
 }
