@@ -31,9 +31,8 @@ def markdown_files() -> list[Path]:
     return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-def prose_lines(text: str):
-    """(line number, line) outside fenced code blocks, with code spans blanked out, so that
-    a link shown as an example in code is not taken for a link."""
+def outside_fences(text: str):
+    """(line number, line) of the lines outside fenced code blocks."""
     fence = None
     for n, line in enumerate(text.splitlines(), 1):
         m = FENCE.match(line)
@@ -44,6 +43,13 @@ def prose_lines(text: str):
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
             continue
+        yield n, line
+
+
+def prose_lines(text: str):
+    """(line number, line) outside fenced code blocks, with code spans blanked out, so that
+    a link shown as an example in code is not taken for a link."""
+    for n, line in outside_fences(text):
         yield n, CODE_SPAN.sub(lambda s: " " * len(s.group(0)), line)
 
 
@@ -62,16 +68,7 @@ def anchors(path: Path) -> set[str]:
     """Every anchor the Markdown file's headings make, duplicates numbered as GitHub does."""
     seen: dict[str, int] = {}
     found = set()
-    fence = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        m = FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)
-            continue
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            continue
+    for _, line in outside_fences(path.read_text(encoding="utf-8")):
         found.update(HTML_ANCHOR.findall(line))
         h = HEADING.match(line)
         if h:

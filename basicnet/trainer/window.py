@@ -6,7 +6,7 @@ frame when its `FrameBudget` allows. Drawing and training share one thread, so n
 (A worker thread would not buy more: with small batches training is mostly Python calls holding
 the GIL.) When training ends, `hold` keeps the window on the FINISHED state until it is closed.
 
-The window only routes: pygame events to the state they change (the `Lesson` for a teacher's
+The window only routes: pygame events to the state they change (the `Controls` for a teacher's
 keys), training events to the `TrainingHistory`, the network runs to the `NetworkProbe` and the
 `NeuronInspector` (between batches, never while drawing), and each panel its rectangle. What it
 shows, left to right: every first-layer neuron's weights as a tile (or, M, where the network
@@ -36,11 +36,11 @@ from ..render import NoDisplay  # noqa: E402, F401  (the trainer catches it from
 from ..training import BatchDone, EpochDone, Steering  # noqa: E402
 from .budget import FrameBudget  # noqa: E402
 from .compositor import Compositor  # noqa: E402
+from .controls import Controls  # noqa: E402
 from .distorted import DistortedSamples, DistortedStrip  # noqa: E402
 from .history import TrainingHistory  # noqa: E402
 from .inspector import NeuronInspector  # noqa: E402
 from .layout import MIN_SIZE, SIZE, layout, neuron_at, panels_shown, rescale  # noqa: E402, F401
-from .lesson import Lesson  # noqa: E402
 from .mistakes_panel import MistakesPanel  # noqa: E402
 from .network_panel import NetworkPanel  # noqa: E402
 from .neuron_panel import NeuronPanel  # noqa: E402
@@ -56,11 +56,11 @@ PAUSED_FPS = 20
 PUMP_S = 0.1              # how often window events are read even when no frame is due
 COST_POINT_S = 0.5        # the training cost curve gets a point (a mean) this often
 CLOSE_KEYS = (pygame.K_ESCAPE, pygame.K_q)
-LESSON_KEYS = {pygame.K_m: Lesson.switch_view, pygame.K_n: Lesson.step,
-               pygame.K_RIGHT: Lesson.step, pygame.K_UP: Lesson.faster,
-               pygame.K_DOWN: Lesson.slower, pygame.K_PLUS: Lesson.faster,
-               pygame.K_EQUALS: Lesson.faster, pygame.K_KP_PLUS: Lesson.faster,
-               pygame.K_MINUS: Lesson.slower, pygame.K_KP_MINUS: Lesson.slower}
+CONTROL_KEYS = {pygame.K_m: Controls.switch_view, pygame.K_n: Controls.step,
+               pygame.K_RIGHT: Controls.step, pygame.K_UP: Controls.faster,
+               pygame.K_DOWN: Controls.slower, pygame.K_PLUS: Controls.faster,
+               pygame.K_EQUALS: Controls.faster, pygame.K_KP_PLUS: Controls.faster,
+               pygame.K_MINUS: Controls.slower, pygame.K_KP_MINUS: Controls.slower}
 
 
 class TrainerWindow:
@@ -81,7 +81,7 @@ class TrainerWindow:
         self.budget = FrameBudget(FRAME_BUDGET, MAX_FPS, CREDIT_MAX)
         self.probe = NetworkProbe(net, data, rng or np.random.default_rng())
         self.inspector = NeuronInspector(net, data.test_images)
-        self.lesson = Lesson(self.state, self.steering, self.inspector)
+        self.controls = Controls(self.state, self.steering, self.inspector)
         self.header = Header(net, title, self.history, self.state, self.steering)
         self.footer = Footer(self.state, self.budget, self.inspector)
         classes = list(data.classes)
@@ -217,7 +217,7 @@ class TrainerWindow:
     def handle(self, e) -> None:
         """React to one pygame event."""
         now = time.perf_counter()
-        if e.type == pygame.KEYDOWN and e.key == pygame.K_ESCAPE and self.lesson.close():
+        if e.type == pygame.KEYDOWN and e.key == pygame.K_ESCAPE and self.controls.close():
             self.refresh()  # Esc closed the neuron; it stops training only when none is open
             self.next_frame = 0.0
         elif e.type == pygame.QUIT or (e.type == pygame.KEYDOWN and e.key in CLOSE_KEYS):
@@ -228,8 +228,8 @@ class TrainerWindow:
             self._toggle_pause(now)
         elif e.type == pygame.KEYDOWN and e.key == pygame.K_s:
             self._save()
-        elif e.type == pygame.KEYDOWN and e.key in LESSON_KEYS:
-            self.message(LESSON_KEYS[e.key](self.lesson))
+        elif e.type == pygame.KEYDOWN and e.key in CONTROL_KEYS:
+            self.message(CONTROL_KEYS[e.key](self.controls))
             self.next_frame = 0.0  # an answer to a key shows at once, whatever the budget
         elif e.type == pygame.MOUSEBUTTONDOWN and e.button == 1:
             self._click(e.pos)
@@ -260,8 +260,8 @@ class TrainerWindow:
         point = rescale(pos, self.surface.get_size(), self.canvas.get_size())
         neuron = neuron_at(rects, self.shown(), self.net.sizes, point)
         if neuron is not None:
-            self.lesson.open(neuron)
-        elif not self.lesson.close():
+            self.controls.open(neuron)
+        elif not self.controls.close():
             return
         self.refresh()
 

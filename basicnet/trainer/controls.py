@@ -9,7 +9,7 @@ from __future__ import annotations
 RATE_STEP = 1.25  # one key press multiplies or divides the learning rate by this
 
 
-class Lesson:
+class Controls:
     def __init__(self, state, steering, inspector):
         self.state, self.steering, self.inspector = state, steering, inspector
 
