@@ -4,9 +4,10 @@
 A window shows the network learning (its first-layer weights as pictures, the network on a
 test image, cost and accuracy curves) without slowing it down; --headless for none.
 Drop a saved network (.npz) on this script, or pass its path, to continue training it.
-Every run writes a CSV log to logs/ and, unless --no-save, saves the network to networks/
-(or --save PATH) at the end and on Ctrl+C. An existing file is never overwritten unless you
-say --overwrite. The last line of a successful run reads 'test accuracy: 98.12% (9812/10000)'.
+Unless --no-save, the network is saved to networks/ (or --save PATH) at the end, on Ctrl+C and
+on kill, with its CSV log beside it (same name, .csv; --log PATH for another, --no-log for
+none). An existing file is never overwritten unless you say --overwrite. The last line of a
+successful run reads 'test accuracy: 98.12% (9812/10000)'.
 """
 
 from __future__ import annotations
@@ -511,6 +512,16 @@ def _main(cfg: Config, made: list) -> int:
     return 0
 
 
+def write_to_log(log, event) -> None:
+    """An epoch's row, or a learning-rate change by hand, into the log when there is one."""
+    if log is None:
+        return
+    if isinstance(event, EpochDone):
+        log.write(event)
+    elif isinstance(event, RateChanged):
+        log.note(event)
+
+
 def output_paths(cfg: Config, run: str, made: list | None = None):
     """Where the network, its log and the recording go: checked before any training, so that
     no run ends unable to save, or replaces a file it was not told to, or one of its inputs.
@@ -618,20 +629,13 @@ def run_training(cfg: Config, nf: netfile.NetFile, data, rng, window, save_path,
                     last = event
                     nf.epochs_trained, nf.samples_seen = event.epochs_trained, event.samples_seen
                     nf.test_accuracy = event.test.accuracy
-                    try:
-                        if log is not None:
-                            log.write(event)
-                    except OSError as e:  # a full disk: keep the network, stop here
-                        log_failed = e
-                        break
-                elif isinstance(event, RateChanged):
-                    try:
-                        log.note(event)
-                    except OSError as e:
-                        log_failed = e
-                        break
-                else:
+                elif not isinstance(event, RateChanged):
                     nf.samples_seen = event.samples_seen  # for S (save now) mid-epoch
+                try:
+                    write_to_log(log, event)
+                except OSError as e:  # a full disk: keep the network, stop here
+                    log_failed = e
+                    break
                 if stop.requested:
                     break
         except Diverged as e:

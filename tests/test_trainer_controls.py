@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 import mlp_sigmoid_emnist as trainer  # noqa: E402
-from basicnet import datasets  # noqa: E402
+from basicnet import datasets, netfile  # noqa: E402
 from basicnet.network import SGD, Network  # noqa: E402
 from basicnet.trainer import window as tw  # noqa: E402
 from basicnet.trainer.inspector import NeuronInspector  # noqa: E402
@@ -251,6 +251,27 @@ def test_a_rate_key_lands_in_the_log(toy_dir, tmp_path, monkeypatch):
     epochs = [r for r in rows if not r["note"]]
     assert [float(r["learning_rate"]) for r in epochs] == [0.25, 0.25]
     assert rows[0]["settings"] and '"seed": 4' in rows[0]["settings"]
+
+
+def test_a_rate_key_without_a_log_changes_the_rate_and_the_network_is_saved(toy_dir, tmp_path,
+                                                                             monkeypatch):
+    watch = tw.TrainerWindow.watch
+
+    def press_up_after_two_batches(self, events):
+        for i, event in enumerate(watch(self, events)):
+            yield event
+            if i == 1:
+                post_key(pygame.K_UP)
+                self.next_frame = 0
+
+    monkeypatch.setattr(tw.TrainerWindow, "watch", press_up_after_two_batches)
+    save = tmp_path / "net.npz"
+    code = trainer.main(["--data-dir", str(toy_dir), "--dataset", "mnist", "--no-download",
+                         "--epochs", "1", "--hidden", "8", "--save", str(save), "--no-log",
+                         "--seed", "4", "--close-when-done"])
+    assert code == 0
+    assert netfile.load(save).epochs_trained == 1
+    assert not save.with_suffix(".csv").exists()  # --no-log: no log
 
 
 # --- one batch at a time -------------------------------------------------------------------
