@@ -174,14 +174,23 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
     """Train `net` in place on `data` (a datasets.Dataset) for hyper.epochs epochs, yielding
     BatchDone / EpochDone events, and a RateChanged before the first batch that uses a new
     `steering.lr_scale`. Raises Diverged (after restoring the last good weights)."""
-    steering = steering or Steering()
+    # Only training batches are distorted, each time afresh; the test set never is. The next
+    # batch is distorted (on a second thread) while the network learns from this one; the
+    # thread ends with the run, however it ends (finished, stopped early, diverged).
+    ahead = Ahead(hyper.augment, data.name, rng) if hyper.augment else None
+    try:
+        yield from _train(net, data, hyper, rng, optimizer, epochs_trained, samples_seen,
+                          steering or Steering(), ahead)
+    finally:
+        if ahead:
+            ahead.close()
+
+
+def _train(net, data, hyper, rng, optimizer, epochs_trained, samples_seen, steering, ahead):
     applied = 1.0  # the scale the rates of the batches so far were multiplied by
     n = len(data.train_labels)
     n_batches = math.ceil(n / hyper.batch_size)
     work = net.workspace(min(hyper.batch_size, n))  # every batch reuses these arrays
-    # Only training batches are distorted, each time afresh; the test set never is. The next
-    # batch is distorted (on a second thread) while the network learns from this one.
-    ahead = Ahead(hyper.augment, data.name, rng) if hyper.augment else None
     elapsed = 0.0
     for epoch in range(1, hyper.epochs + 1):
         good = net.copy(), [v.copy() for v in optimizer.vW], [v.copy() for v in optimizer.vb]
@@ -231,5 +240,3 @@ def train(net: Network, data, hyper: Hyper, rng: np.random.Generator, optimizer:
         test = evaluate(net, data.test_images, data.test_labels, data.n_classes)
         yield EpochDone(epoch, epochs_trained + epoch, samples_seen, cost_sum / n_batches, test,
                         lr, seconds, elapsed, n / seconds)
-    if ahead:  # (a run stopped early lets go of it too: its thread ends with it)
-        ahead.close()
