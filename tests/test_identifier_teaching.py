@@ -224,3 +224,30 @@ def test_closing_the_window_keeps_what_was_taught(window, tmp_path, capsys):
     assert netfile.load(saved).taught == 1
     out = capsys.readouterr().out
     assert out.startswith("saved ") and saved.name in out
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_closes_the_window_and_keeps_what_was_taught(window, tmp_path, capsys,
+                                                             monkeypatch, signal_name):
+    """Ctrl+C in the terminal (or kill) while drawings taught are unsaved: the window closes
+    as Esc closes it, and they are saved."""
+    import os
+    import signal
+
+    draw(SLASHED_ZERO)
+    window.step()
+    key(pygame.K_0, "0")
+    window.step()
+    assert window.lessons.unsaved == 1
+    events = pygame.event.get
+
+    def signalled(*args, **kw):
+        os.kill(os.getpid(), getattr(signal, signal_name))
+        return events(*args, **kw)
+
+    monkeypatch.setattr(pygame.event, "get", signalled)
+    window.run(max_frames=50)
+    assert window.frames < 50, "the signal closed the window"
+    saved = tmp_path / "networks" / f"{ident.DEFAULT_NETWORK.stem}-taught.npz"
+    assert netfile.load(saved).taught == 1
+    assert capsys.readouterr().out.startswith("saved ")

@@ -27,6 +27,7 @@ import pygame
 from .. import netfile, pictures, render
 from ..cli import say
 from ..render import BACKGROUND, DIM, TEXT
+from ..stopping import StopRequest
 from .keys import KeyMap
 from .lessons import SAVE_DIR, Lessons
 from .panels import BarsPanel, CanvasPanel, GuessPanel, LayersPanel, LessonPanel, PreviewPanel
@@ -195,7 +196,7 @@ class IdentifierWindow:
         elif action == "next":
             self.show_next_picture()
         elif action == "quit":
-            self.running = False
+            self.request_close()
         elif action == "map":
             self.evidence.toggle()
         elif action == "flip":
@@ -211,7 +212,7 @@ class IdentifierWindow:
 
     def handle(self, event) -> None:
         if event.type == pygame.QUIT:
-            self.running = False
+            self.request_close()
         elif event.type == pygame.KEYDOWN:
             action = self.keys.action(event)
             if action is not None:
@@ -253,13 +254,20 @@ class IdentifierWindow:
         return self.running
 
     def run(self, max_frames: int | None = None) -> None:
-        """Frames until the window is closed; then what was taught and not saved is saved."""
-        while self.step() and (max_frames is None or self.frames < max_frames):
-            self.clock.tick(FPS)
-        if not self.running:
-            kept = self.lessons.keep()
-            if kept is not None:
-                say(kept)
+        """Frames until the window is closed; then what was taught and not saved is saved.
+        Ctrl+C, kill or a closed terminal close it as Esc does (a signal would otherwise end
+        the program on the spot, or inside the save, and the lessons with it)."""
+        with StopRequest(on_request=self.request_close):
+            while self.step() and (max_frames is None or self.frames < max_frames):
+                self.clock.tick(FPS)
+            if not self.running:
+                kept = self.lessons.keep()
+                if kept is not None:
+                    say(kept)
+
+    def request_close(self) -> None:
+        """End the frames after this one (Esc, Q, the window's close button, a signal)."""
+        self.running = False
 
     # --- drawing -----------------------------------------------------------------------------
 
