@@ -44,7 +44,10 @@ from basicnet.cli import ArgumentParser, UsageError, fail, run, say  # noqa: E40
 from basicnet.identifier.state import Reading, is_network_file, load_network, top_guesses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".tga")
+# What --learn reads as a picture (what pygame reads); other files in a class folder are
+# skipped, as torchvision's ImageFolder skips them, and counted.
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp",
+                    ".pnm", ".pbm", ".pgm", ".ppm", ".qoi")
 DEFAULT_NETWORK = ROOT / "examples" / "mnist-784-400-400-10.npz"
 
 
@@ -121,12 +124,6 @@ def predict(nf: netfile.NetFile, paths, out=None, err=None) -> int:
             continue
         say(f"{path}: {guess_line(reading.probs, nf.classes)}", out)
     return 2 if failed else 0
-
-
-# What --learn reads as a picture (what pygame reads); other files in a class folder are
-# skipped, as torchvision's ImageFolder skips them, and counted.
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp",
-                    ".pnm", ".pbm", ".pgm", ".ppm", ".qoi")
 
 
 def lesson_pictures(folder, classes) -> tuple[list[tuple[Path, int]], int]:

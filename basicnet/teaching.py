@@ -17,7 +17,8 @@ first. A drawing the network is sure is something else has a large gradient, and
 steps on it move every weight its ink reaches; so each lesson ends with steps of rehearsal and
 guard alone, which mend much of that before the network is used or saved.
 docs/teaching.md measures both guards. No pygame here: the window and the command line's
---learn both teach through `Teacher`, and save through `save_new`.
+--learn both teach through `Teacher`; the window saves through `save_new` (never over a file),
+--learn to its --save path.
 """
 
 from __future__ import annotations

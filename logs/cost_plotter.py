@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Train and test cost over training, one colour per run, from the trainer's logs.
 
-Drop one or more logs on this script (or pass their paths): the CSV logs the trainer writes to
-logs/, or its terminal output saved to a text file. Train cost is drawn solid, test cost dashed.
+Drop one or more logs on this script (or pass their paths): the CSV logs the trainer writes
+beside its networks, or its terminal output saved to a text file. Train cost is drawn solid,
+test cost dashed.
 
     python logs/cost_plotter.py LOG [LOG ...] [--x epochs|samples|seconds] [--log]
         [--out FILE.png]

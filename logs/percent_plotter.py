@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Test accuracy over training, one line per run, from the trainer's logs.
 
-Drop one or more logs on this script (or pass their paths): the CSV logs the trainer writes to
-logs/, or its terminal output saved to a text file.
+Drop one or more logs on this script (or pass their paths): the CSV logs the trainer writes
+beside its networks, or its terminal output saved to a text file.
 
     python logs/percent_plotter.py LOG [LOG ...] [--x epochs|samples|seconds] [--out FILE.png]
 """
