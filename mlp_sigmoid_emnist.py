@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from basicnet import augment, datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, fail_quietly, run, say
 from basicnet.constants import N_INPUTS, PREPARATIONS, default_preparation
-from basicnet.files import kind_of, picture_kind
+from basicnet.files import check_output, picture_kind
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -313,16 +313,11 @@ def unique_path(path: Path, reserve: bool = False) -> Path:
 
 
 def check_writable(path: Path, overwrite: bool, flag: str = "--save",
-                   made: list | None = None) -> None:
+                   made: list | None = None, suffix: str | None = None) -> None:
     """Refuse, before any training, a path that would be overwritten or cannot be written.
     Folders it creates on the way are added to `made`, so that a run that fails can take
     them away again."""
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder; {flag} needs a file path")
-    if path.exists() and not path.is_file():  # writing into a pipe waits for a reader
-        raise UsageError(f"{path} is {kind_of(path.stat().st_mode)}; {flag} needs a file path")
-    if path.exists() and not overwrite:
-        raise UsageError(f"{path} exists; choose another {flag} path or add --overwrite")
+    check_output(path, overwrite, flag, UsageError, suffix)
     folder = path.parent
     try:
         for missing in reversed([f for f in (folder, *folder.parents) if not f.exists()]):
@@ -530,7 +525,7 @@ def output_paths(cfg: Config, run: str, made: list | None = None):
     save_path = None
     if cfg.save:
         save_path = Path(cfg.save)
-        check_writable(save_path, cfg.overwrite, made=made)
+        check_writable(save_path, cfg.overwrite, made=made, suffix=".npz")
     elif not cfg.no_save:
         save_path = unique_path(NETWORKS_DIR / f"{run}.npz")
         check_writable(save_path, False, made=made)

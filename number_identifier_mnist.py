@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402  (after the thread settings above, which numpy 
 
 from basicnet import netfile, pictures, render, teaching  # noqa: E402
 from basicnet.cli import ArgumentParser, UsageError, fail, run, say  # noqa: E402
+from basicnet.files import check_output  # noqa: E402
 from basicnet.identifier.state import Reading, is_network_file, load_network, top_guesses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
@@ -166,16 +167,10 @@ def check_save_target(path, overwrite: bool) -> Path:
     """--save's file, refused before any work: the shipped network never, another existing
     file only with --overwrite."""
     path = Path(path)
-    if path.exists() or path.is_symlink():
-        if path.is_dir():
-            raise UsageError(f"--save {path}: is a folder; give a file name, e.g. "
-                             f"{path / 'taught.npz'}")
-        if DEFAULT_NETWORK.exists() and path.exists() and path.samefile(DEFAULT_NETWORK):
-            raise UsageError(f"--save {path}: that is the shipped network, never replaced; "
-                             f"give another name")
-        if not overwrite:
-            raise UsageError(f"--save {path}: the file exists; give another name, or "
-                             f"--overwrite to replace it")
+    if DEFAULT_NETWORK.exists() and path.is_file() and path.samefile(DEFAULT_NETWORK):
+        raise UsageError(f"--save {path}: that is the shipped network, never replaced; "
+                         f"give another name")
+    check_output(path, overwrite, "--save", UsageError, suffix=".npz")
     if not path.parent.is_dir():
         raise UsageError(f"--save {path}: no folder {path.parent}")
     return path

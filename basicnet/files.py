@@ -89,6 +89,9 @@ def atomic_write(path, overwrite: bool = False):
 def _publish(tmp: str, path: str, overwrite: bool) -> None:
     """Give the finished temporary file its name."""
     if overwrite:
+        kind = _not_a_file(path)
+        if kind:  # a pipe or a device in its place: not a file to replace
+            raise OSError(errno.EEXIST, f"it is {kind}, not a file", path)
         os.replace(tmp, path)
     else:
         try:
@@ -149,6 +152,32 @@ def kind_of(mode: int) -> str:
         if test(mode):
             return words
     return "not a regular file"
+
+
+def _not_a_file(path) -> str | None:
+    """What stands at `path` in words when it exists and is no regular file, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) else kind_of(mode)
+
+
+def check_output(path, overwrite: bool, flag: str, error: type[Exception],
+                 suffix: str | None = None) -> None:
+    """Refuse, before any work, an output path that cannot take a new file: a folder, a pipe or
+    a device (writing into a pipe waits for a reader; --overwrite cannot make it a file), a
+    file that exists when `overwrite` is not given, or a name that does not end in `suffix`
+    (a network saved as `net.png` would be taken for a picture by every reader). `error`
+    carries the one line, naming `flag` and the path."""
+    if suffix and not os.fspath(path).lower().endswith(suffix):
+        raise error(f"{flag} {os.fspath(path)}: the name must end in {suffix}")
+    kind = _not_a_file(path)
+    if kind:
+        raise error(f"{flag} {os.fspath(path)}: is {kind}; give a file name")
+    if os.path.lexists(path) and not overwrite:
+        raise error(f"{flag} {os.fspath(path)}: the file exists; choose another name or add "
+                    f"--overwrite")
 
 
 def open_to_read(path, what: str, error: type[Exception], named: bool = True):

@@ -27,7 +27,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 
 from . import runlog
 from .cli import ArgumentParser, UsageError, fail, say
-from .files import atomic_write
+from .files import atomic_write, check_output
 from .network import OUTPUT_LAYERS, init_std
 
 STYLE = {
@@ -561,6 +561,9 @@ def picture_format(out: str, flag: str = "--out") -> str:
     """The picture format `out`'s extension names; PlotError (naming `flag`) for one that
     matplotlib cannot write. Cheap, so a script can ask before it starts its work."""
     ext = os.path.splitext(out)[1].lower().lstrip(".")
+    if not ext:
+        raise PlotError(f"{flag} {out}: no extension to name the picture format (use .png, "
+                        f".svg or .pdf)")
     if ext not in Figure().canvas.get_supported_filetypes():
         raise PlotError(f"{flag} {out}: unknown picture format '.{ext}' "
                         f"(use .png, .svg or .pdf)")
@@ -620,8 +623,9 @@ def run_script(args, read, errors, build) -> int:
         elif os.path.exists(args.out) and any(os.path.exists(f) and os.path.samefile(f, args.out)
                                               for f in args.files):
             raise PlotError(f"--out {args.out} is one of the input files; choose another name")
-        elif os.path.exists(args.out) and not args.overwrite:
-            raise PlotError(f"--out {args.out} exists; choose another name or add --overwrite")
+        else:
+            check_output(args.out, args.overwrite, "--out", PlotError)
+            picture_format(args.out)
         items, bad = [], 0
         for path in args.files:
             try:

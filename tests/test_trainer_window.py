@@ -281,8 +281,8 @@ def test_record_never_overwrites_a_file(toy_dir, tmp_path):
     p = run_trainer(["--data-dir", str(toy_dir), "--epochs", "1", "--no-save", "--headless",
                      "--log", str(tmp_path / "log.csv"), "--record", str(gif)])
     assert p.returncode == 2 and gif.read_bytes() == b"precious"
-    assert p.stderr.strip().splitlines() == [f"error: {gif} exists; choose another --record "
-                                             f"path or add --overwrite"]
+    assert p.stderr.strip().splitlines() == [f"error: --record {gif}: the file exists; choose "
+                                             f"another name or add --overwrite"]
 
 
 def test_a_tiny_window_still_draws():
