@@ -144,6 +144,22 @@ def picture_kind(head: bytes) -> str | None:
     return next((kind for magic, kind in PICTURE_MAGIC.items() if head.startswith(magic)), None)
 
 
+def file_kind(head: bytes, name="") -> str | None:
+    """What a file is, in words, from its first 12 bytes (and its name, for a zip), for the
+    kinds this project reads: a picture, a network file (a zip named .npz), a training log
+    (CSV); None for anything else. A file given where another kind belongs is named as what it
+    is, not as a damaged one."""
+    picture = picture_kind(head)
+    if picture:
+        return f"a picture ({picture})"
+    if head.startswith(b"PK\x03\x04"):
+        return ("a network file (.npz)" if os.fspath(name).lower().endswith(".npz")
+                else "a zip archive")
+    if head.lstrip(b"\xef\xbb\xbf").startswith(b"epoch,"):
+        return "a training log (.csv)"
+    return None
+
+
 def kind_of(mode: int) -> str:
     """What a non-regular file is, in words."""
     for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),

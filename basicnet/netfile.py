@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .constants import PREPARATIONS, default_preparation
-from .files import atomic_write, open_to_read, picture_kind
+from .files import atomic_write, file_kind, open_to_read
 from .network import HIDDEN_ACTIVATIONS, OUTPUTS, SGD, Network
 
 FORMAT_VERSION = 2
@@ -481,9 +481,9 @@ def load(path) -> NetFile:
         if head.startswith(_MAGIC):
             raise NetFileError(f"{name}: holds a single numpy array (.npy), not a network "
                                f"file (.npz)")
-        if picture_kind(head):
-            raise NetFileError(f"{name}: a picture ({picture_kind(head)}), not a network file "
-                               f"(.npz)")
+        kind = file_kind(head, name)
+        if kind and not kind.startswith(("a network", "a zip")):
+            raise NetFileError(f"{name}: {kind}, not a network file (.npz)")
         if not head.startswith(b"PK"):
             raise NetFileError(f"{name}: not a network file (.npz): it is not a zip archive")
         try:

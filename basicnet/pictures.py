@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from .drawing import ink_from_rgba
-from .files import open_to_read
+from .files import file_kind, open_to_read
 
 MAX_PIXELS = 50_000_000   # a 50-megapixel photo; a larger picture of one character is a bomb
 MAX_SIDE = 1024           # pixels a side kept for finding the ink; the network sees 28
@@ -52,6 +52,10 @@ def read_image(path) -> np.ndarray:
         except PictureError:
             raise
         except UnidentifiedImageError:
+            f.seek(0)
+            kind = file_kind(f.read(12), path)
+            if kind:  # a network or a log given where a picture belongs
+                raise PictureError(f"{kind}, not a picture") from None
             raise PictureError("not a picture (PNG, JPEG, BMP, GIF, TIFF, WebP, ...) that can "
                                "be read") from None
         except Image.DecompressionBombError as e:  # Pillow's own, larger, limit

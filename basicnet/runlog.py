@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .files import open_to_read, picture_kind
+from .files import file_kind, open_to_read
 
 X_AXES = ("epochs", "samples", "seconds")
 CSV_COLUMNS = ("epoch", "samples_seen", "elapsed_s", "learning_rate", "train_cost", "test_cost",
@@ -155,10 +155,10 @@ def read(path) -> Run:
     text, and a file that never ends (or a device such as /dev/zero) is refused."""
     name = os.fspath(path)
     with open_to_read(path, "a training log", RunLogError) as raw:
-        picture = picture_kind(raw.read(12))
-        if picture:
-            raise RunLogError(f"{name}: a picture ({picture}), not a training log (.csv or "
-                              f"saved terminal output)")
+        kind = file_kind(raw.read(12), name)
+        if kind and not kind.startswith("a training log"):
+            raise RunLogError(f"{name}: {kind}, not a training log (.csv or saved terminal "
+                              f"output)")
         raw.seek(0)
         # universal newlines: tqdm's carriage returns end lines too
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline=None)

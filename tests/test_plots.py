@@ -237,7 +237,7 @@ def test_what_the_trainer_prints_parses(tmp_path, capsys):
 @pytest.mark.parametrize("content, message", [
     (b"", "not a training log"),
     (b"hello\nworld\n", "not a training log"),
-    (b"PK\x03\x04\x00\x00binary", "binary"),
+    (b"PK\x03\x04\x00\x00binary", "a zip archive"),
     (b"epoch,samples_seen,elapsed_s,learning_rate,train_cost,test_cost,test_accuracy\n",
      "no epochs"),
     (b"epoch,train_cost\n1,0.5\n2,lots\n", "line 3"),
