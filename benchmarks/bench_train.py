@@ -196,7 +196,7 @@ def torch_epoch(data, sizes, batch, lr, seed) -> float:
 
 # The best plain-sigmoid recipe with whole-pixel shifts (docs/accuracy.md): 784-800-10.
 BEST = dict(hidden=[800], batch_size=64, lr=0.1, epochs=60, augment=augment.parse("2"))
-BEST_FLAGS = "--hidden 800 --batch-size 64 --lr 0.1 --epochs 60 --augment"
+BEST_FLAGS = "--hidden 800 --batch-size 64 --lr 0.1 --epochs 60 --augment 2"
 
 
 def default_run(data, stop_at_98: bool, seed: int, threads=None, quiet=False, **settings):
