@@ -180,12 +180,20 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
         if values.size <= RUG_UP_TO:    # a few values: show each one, bins alone mislead
             ax.plot(values, np.full(values.size, 0.015), "|", color=colour, markersize=9,
                     transform=ax.get_xaxis_transform(), gid=f"rug:{kind}:{n.label}")
-    if kind == "weights":       # how far each network's spread moved from where it started
-        for i, (n, colour, values, chosen) in enumerate(present):
+    sizes = present[0][0].nf.net.sizes
+    # networks of different shapes: a row's layer is not the same layer in each, so say which
+    same = layers is None or all(p[0].nf.net.sizes[layers[0]:layers[0] + 2]
+                                 == sizes[layers[0]:layers[0] + 2] for p in present)
+    for i, (n, colour, values, chosen) in enumerate(present):
+        said = [] if same else [_layer_shape(n.nf.net, layers[0])]
+        if kind == "weights":   # how far each network's spread moved from where it started
             parts = _init_parts(n.nf.net, chosen)
             start = math.sqrt(sum(size * std ** 2 for size, std in parts) / values.size)
-            ax.text(0.99, 0.89 - 0.065 * i, f"σ {start:.3g} at start, {values.std():.3g} now",
-                    color=colour, transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
+            said.append(f"σ {start:.3g} at start, {values.std():.3g} now")
+        if said:
+            ax.text(0.99, 0.89 - 0.065 * i, ", ".join(said), color=colour,
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
+    if kind == "weights":
         _initial_weights(ax, present, view)
     else:
         ax.axvline(0, **INIT_STYLE, label="initial biases: all 0")
@@ -199,17 +207,20 @@ def _histogram_panel(ax, nets, palette, kind, layers, log):
         noun = kind if outside > 1 else {"weights": "weight", "biases": "bias"}[kind]
         ax.text(0.99, 0.97, f"{outside:,} {noun} beyond this view", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color="0.4")
-    sizes = present[0][0].nf.net.sizes
     if layers is None:
         ax.set_title(f"{kind.capitalize()}, all layers")
     else:
         l = layers[0]
-        same = all(p[0].nf.net.sizes[l:l + 2] == sizes[l:l + 2] for p in present)
-        shape = f" ({sizes[l]} → {sizes[l + 1]})" if same else ""
+        shape = f" ({sizes[l]} → {sizes[l + 1]})" if same else " (of different shapes)"
         ax.set_title(f"Layer {l + 1} {kind}{shape}")
     ax.set_xlabel("bias" if kind == "biases" else "weight")
     ax.set_ylabel("density (log scale)" if log else "density (area = 1)")
     ax.legend(*_init_handles(ax), loc="upper left", fontsize=8)
+
+
+def _layer_shape(net, l: int) -> str:
+    """'400 → 400' for a hidden layer, '200 → 10, output' for the last."""
+    return f"{net.sizes[l]} → {net.sizes[l + 1]}" + (", output" if l == len(net.W) - 1 else "")
 
 
 def _init_parts(net, layers) -> tuple:

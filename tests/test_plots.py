@@ -149,6 +149,22 @@ def test_per_layer_histograms_and_initial_normal(tmp_path):
         assert np.abs(density[inside] - expected).mean() < 0.15 * expected.mean()
 
 
+def test_layers_of_different_shapes_say_what_each_is(tmp_path):
+    """Row 2 of 784-20-10 beside 784-30-30-10 holds an output layer and a hidden one: each
+    network's panel text says which, and the title no longer claims one shape."""
+    shallow = make_net(tmp_path / "a.npz", [784, 20, 10], 1)
+    deep = make_net(tmp_path / "b.npz", [784, 30, 30, 10], 2)
+    fig = plots.histogram_figure([plots.Named("a", shallow), plots.Named("b", deep)],
+                                 per_layer=True)
+    weights, biases = fig.axes[2], fig.axes[3]     # the second row
+    for ax in (weights, biases):
+        said = [t.get_text() for t in ax.texts]
+        assert any(t.startswith("20 → 10, output") for t in said)
+        assert any(t.startswith("30 → 30") and "output" not in t for t in said)
+        assert ax.get_title().endswith("(of different shapes)")
+    assert fig.axes[4].get_title() == "Layer 3 weights (30 → 10)"  # the deep one's alone
+
+
 def test_pooled_initial_curve_is_the_mixture_of_the_layers(tmp_path):
     nf = make_net(tmp_path / "a.npz", [784, 100, 10], 4)
     fig = plots.histogram_figure([plots.Named("a", nf)], biases=False)
