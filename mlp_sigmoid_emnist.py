@@ -176,7 +176,7 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, metavar="L2",
                    help=f"L2 weight decay (default: {d.weight_decay})")
     best = ",".join(augment.BEST)
-    p.add_argument("--augment", nargs="?", const=best, metavar="KINDS",
+    p.add_argument("--augment", nargs="?", const=best, metavar="KINDS|PX",
                    help="distort every training image afresh each time it is seen (the test set "
                         "never is): KINDS is shift, affine, elastic or several of them joined "
                         f"by commas; a bare --augment means {best}; a number PX means shifts "

@@ -64,9 +64,9 @@ def parse_args(argv=None):
     p.add_argument("--predict", nargs="+", metavar="PICTURE",
                    help="classify these picture files and print one line each; no window")
     p.add_argument("--learn", metavar="FOLDER",
-                   help="teach the network the pictures in FOLDER/<class name>/*.png (one "
-                        "sub-folder per class, e.g. FOLDER/7/), then save it with --save; "
-                        "no window")
+                   help="teach the network the pictures in FOLDER/<class name>/ (one "
+                        "sub-folder per class, e.g. FOLDER/7/; PNG, JPEG or any format "
+                        "--predict reads), then save it with --save; no window")
     p.add_argument("--save", metavar="OUT.npz",
                    help="where --learn saves the taught network (required with --learn; an "
                         "existing file only with --overwrite)")
@@ -204,7 +204,7 @@ def learn(nf: netfile.NetFile, folder, save_to, overwrite=False, data_dir=None,
     guard = (f"replaying {data.name}'s training set" if data else
              "pulling toward the original weights (the training set is not at hand: "
              "--data-dir)")
-    note = f"; {skipped} other files skipped" if skipped else ""
+    note = (f"; {skipped} other file{'s' if skipped > 1 else ''} skipped" if skipped else "")
     say(f"learnt {len(y)} pictures of {len(set(y.tolist()))} classes from {folder}{note}, "
         f"guarded by {guard}", out)
     say(f"{'class':>6} {'pictures':>9} {'read right before':>18} {'after':>6}", out)

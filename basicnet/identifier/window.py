@@ -286,6 +286,8 @@ class IdentifierWindow:
         s.fill(BACKGROUND)
         title = rects["title"]
         about = describe(self.nf, self.path)
+        if self.lessons.count:  # the network shown has learnt since; the file is as it was
+            about += " before teaching"
         shown = render.text(s, render.fit_text(about, title.width * 0.55, 18), title.midright,
                             18, DIM, "midright")
         render.text(s, render.fit_text(f"Draw {self.what}", shown.left - 24 - title.left, 34,
