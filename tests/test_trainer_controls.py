@@ -224,7 +224,9 @@ def test_up_and_down_change_the_rate_of_the_following_batches(window):
     assert "×1.25" in w.state.message or "×0.8" in w.state.message
 
 
-def test_a_rate_key_lands_in_the_log(toy_dir, tmp_path, monkeypatch):
+@pytest.fixture
+def up_after_two_batches(monkeypatch):
+    """The trainer's window gets an ↑ after its second batch."""
     watch = tw.TrainerWindow.watch
 
     def press_up_after_two_batches(self, events):
@@ -235,6 +237,9 @@ def test_a_rate_key_lands_in_the_log(toy_dir, tmp_path, monkeypatch):
                 self.next_frame = 0
 
     monkeypatch.setattr(tw.TrainerWindow, "watch", press_up_after_two_batches)
+
+
+def test_a_rate_key_lands_in_the_log(toy_dir, tmp_path, up_after_two_batches):
     log = tmp_path / "log.csv"
     code = trainer.main(["--data-dir", str(toy_dir), "--dataset", "mnist", "--no-download",
                          "--epochs", "2", "--hidden", "8", "--no-save", "--lr", "0.2",
@@ -253,18 +258,8 @@ def test_a_rate_key_lands_in_the_log(toy_dir, tmp_path, monkeypatch):
     assert rows[0]["settings"] and '"seed": 4' in rows[0]["settings"]
 
 
-def test_a_rate_key_without_a_log_changes_the_rate_and_the_network_is_saved(toy_dir, tmp_path,
-                                                                             monkeypatch):
-    watch = tw.TrainerWindow.watch
-
-    def press_up_after_two_batches(self, events):
-        for i, event in enumerate(watch(self, events)):
-            yield event
-            if i == 1:
-                post_key(pygame.K_UP)
-                self.next_frame = 0
-
-    monkeypatch.setattr(tw.TrainerWindow, "watch", press_up_after_two_batches)
+def test_a_rate_key_without_a_log_changes_the_rate_and_the_network_is_saved(
+        toy_dir, tmp_path, up_after_two_batches):
     save = tmp_path / "net.npz"
     code = trainer.main(["--data-dir", str(toy_dir), "--dataset", "mnist", "--no-download",
                          "--epochs", "1", "--hidden", "8", "--save", str(save), "--no-log",
