@@ -57,10 +57,10 @@ PUMP_S = 0.1              # how often window events are read even when no frame 
 COST_POINT_S = 0.5        # the training cost curve gets a point (a mean) this often
 CLOSE_KEYS = (pygame.K_ESCAPE, pygame.K_q)
 CONTROL_KEYS = {pygame.K_m: Controls.switch_view, pygame.K_n: Controls.step,
-               pygame.K_RIGHT: Controls.step, pygame.K_UP: Controls.faster,
-               pygame.K_DOWN: Controls.slower, pygame.K_PLUS: Controls.faster,
-               pygame.K_EQUALS: Controls.faster, pygame.K_KP_PLUS: Controls.faster,
-               pygame.K_MINUS: Controls.slower, pygame.K_KP_MINUS: Controls.slower}
+                pygame.K_RIGHT: Controls.step, pygame.K_UP: Controls.faster,
+                pygame.K_DOWN: Controls.slower, pygame.K_PLUS: Controls.faster,
+                pygame.K_EQUALS: Controls.faster, pygame.K_KP_PLUS: Controls.faster,
+                pygame.K_MINUS: Controls.slower, pygame.K_KP_MINUS: Controls.slower}
 
 
 class TrainerWindow:
