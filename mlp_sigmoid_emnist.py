@@ -456,11 +456,12 @@ def _main(cfg: Config, made: list) -> int:
                          f"{'test' if which == 'test' else 'train'} on")
     net = nf.net
     check_fit(net, name, data.n_classes)
-    say(f"network {net.sizes_text} ({net.hidden} hidden, {net.output} output, "
-        f"{net.cost_name} cost), {name}: {len(data.train_labels)} training and "
-        f"{len(data.test_labels)} test images")
+    about = (f"network {net.sizes_text} ({net.hidden} hidden, {net.output} output, "
+             f"{net.cost_name} cost), {name}: {len(data.train_labels)} training and "
+             f"{len(data.test_labels)} test images")
 
     if cfg.evaluate:
+        say(about)
         result = evaluate(net, data.test_images, data.test_labels, data.n_classes)
         for line in [*report.confusion_text(result, data.classes, report.terminal_width()), "",
                      *report.mistakes_text(result, data.classes)]:
@@ -473,6 +474,7 @@ def _main(cfg: Config, made: list) -> int:
     netfile.check(nf)  # a network its file would refuse is refused before training, not after
     run = f"{name}-{net.sizes_text}-{time.strftime('%Y%m%d-%H%M%S')}"
     save_path, log_path, record = output_paths(cfg, run, made)
+    say(about)  # after the checks: a refused run says only why
     figure = Path(cfg.report) if cfg.report else None
     nf.optimizer = SGD(cfg.momentum, cfg.weight_decay,
                        nf.optimizer.vW if nf.optimizer else [],
