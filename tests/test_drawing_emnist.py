@@ -272,3 +272,26 @@ def test_predict_and_the_canvas_prepare_as_the_networks_dataset_was(tmp_path, ca
     assert reading.style == "emnist"
     np.testing.assert_array_equal(reading.seen, prepare(draw(STROKES["Ll"], (40, 40), 250, 12),
                                                         "emnist"))
+
+
+@pytest.mark.parametrize("size", ["default", "smallest"])
+def test_the_preview_says_how_the_drawing_is_framed(size, monkeypatch):
+    """The identifier's preview title names the framing (EMNIST-style for letters) at the
+    window's default size and at its smallest, so the letter filling the frame is no surprise."""
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    from basicnet import render
+    from basicnet.identifier import window as iw
+
+    pygame.display.init()
+    pygame.font.init()
+    try:
+        w = iw.IdentifierWindow(iw.load_network(LETTERS_NET), LETTERS_NET,
+                                size=iw.SIZE if size == "default" else iw.MIN_SIZE)
+        rects = w.rects()
+        room = rects["layers"].right - rects["preview"].right
+        shown = render.first_that_fits(w.preview.title(), rects["preview"].width + room, 18)
+        assert "EMNIST" in shown, shown
+    finally:
+        pygame.display.quit()

@@ -87,10 +87,12 @@ class PreviewPanel:
     def title(self) -> list[str]:
         k = self.evidence.k
         if k is None:  # framed as the network's dataset framed its images
-            made = {"mnist": "MNIST's digits", "emnist": "EMNIST's characters"}[
-                self.reading.style]
+            style = self.reading.style
+            made = {"mnist": "MNIST's digits", "emnist": "EMNIST's characters"}[style]
             return [f"what the network sees, framed as {made} were",
-                    "what the network sees (28×28)", "what the network sees", "28×28 input"]
+                    f"what the network sees, {style.upper()}-style",
+                    f"{style.upper()}-style framing (28×28)", f"{style.upper()}-style",
+                    "28×28 input"]
         whose = {"guess": "its guess", "runner-up": "the runner-up"}.get(self.evidence.pick,
                                                                         "picked")
         label = self.classes[k]
