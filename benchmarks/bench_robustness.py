@@ -9,15 +9,13 @@ on light paper, or small in a large picture. Each file then goes through exactly
 `number_identifier_mnist.py --predict` does with a picture (`pictures.read_image`, then
 `drawing.prepare` as the network's dataset was framed, then the network), and the accuracy per
 style is printed for every network side by side. Default networks: the identifier's default
-before issue 13 (`examples/mnist-784-256-64-10.npz` as git held it before it was removed, when
-git has it) and its default now.
+before issue 13 (from git: `former_default.py`) and its default now.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -27,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import former_default  # noqa: E402
 import numpy as np  # noqa: E402
 import pygame  # noqa: E402
 
 import number_identifier_mnist as ident  # noqa: E402  (sets the BLAS threads first)
 from basicnet import augment, datasets, drawing, netfile, pictures  # noqa: E402
 
-OLD = "examples/mnist-784-256-64-10.npz"  # the identifier's default before issue 13
 SCALE = 4  # pictures are drawn at 4 × 28 = 112 px before any other change
 
 
@@ -160,21 +158,6 @@ def prepared(paths, preparation: str) -> np.ndarray:
                      for p in paths])
 
 
-def old_network(ref: str | None, folder: Path) -> Path | None:
-    path = folder / "old-default.npz"
-    try:
-        if ref is None:  # the commit that removed the old default; its parent still has it
-            removed = subprocess.run(["git", "rev-list", "-1", "HEAD", "--", OLD], cwd=ROOT,
-                                     capture_output=True, check=True, text=True).stdout.strip()
-            ref = f"{removed}^" if removed else "HEAD"
-        blob = subprocess.run(["git", "show", f"{ref}:{OLD}"], cwd=ROOT, capture_output=True,
-                              check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    path.write_bytes(blob)
-    return path
-
-
 def main() -> int:
     args = parse_args()
     data = datasets.load("mnist", data_dir(args))
@@ -185,7 +168,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         paths = [Path(p) for p in args.networks]
         if not paths:
-            old = old_network(args.old_ref, Path(tmp))
+            old = former_default.write(Path(tmp) / "old-default.npz", args.old_ref)
             paths = ([old] if old else []) + [ident.DEFAULT_NETWORK]
         names = ["old default" if p.name == "old-default.npz" else p.name for p in paths]
         loaded = [netfile.load(p) for p in paths]
