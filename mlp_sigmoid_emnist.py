@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from basicnet import augment, datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, fail_quietly, run, say
 from basicnet.constants import N_INPUTS, PREPARATIONS, default_preparation
-from basicnet.files import check_output, picture_kind
+from basicnet.files import check_output
 from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
@@ -247,7 +247,8 @@ def parse_args(argv=None) -> Config:
         p.error(f"--hidden {' '.join(map(str, cfg.hidden))}: {count:,} weights and biases or "
                 f"more; at most {netfile.MAX_PARAMETERS:,} are allowed")
     cfg.augment = _augment_spec(cfg, p)
-    for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record)):
+    for flag, path in (("--save", cfg.save), ("--log", cfg.log), ("--record", cfg.record),
+                       ("--report", cfg.report)):
         if path and path.endswith(("/", os.sep)):
             p.error(f"{flag} {path} names a folder; give a file path")
     if cfg.save and cfg.no_save:
@@ -261,8 +262,6 @@ def parse_args(argv=None) -> Config:
     if cfg.report:
         if cfg.download_only:
             p.error("--report needs a training run or --evaluate")
-        if cfg.report.endswith(("/", os.sep)):
-            p.error(f"--report {cfg.report} names a folder; give a file path")
         from basicnet.plots import picture_format
         try:
             picture_format(cfg.report, "--report")
@@ -335,8 +334,14 @@ def prepare_network(cfg: Config) -> netfile.NetFile | None:
     """The network given on the command line, or None when a new one is to be made (which
     needs the dataset's class count first)."""
     if cfg.network:
-        refuse_picture(cfg.network)
-        nf = netfile.load(cfg.network)
+        try:
+            nf = netfile.load(cfg.network)
+        except netfile.OtherKindOfFile as e:
+            if not e.kind.startswith("a picture"):
+                raise
+            raise UsageError(f"{cfg.network} is a picture; the trainer takes a network file "
+                             f"(.npz) to train further. To have a network read a picture, "
+                             f"give it to number_identifier_mnist.py") from None
         sizes = nf.net.sizes
         accuracy = ("not tested" if math.isnan(nf.test_accuracy)
                     else f"test accuracy {100 * nf.test_accuracy:.2f}%")
@@ -360,21 +365,6 @@ def check_fit(net: Network, dataset: str, n_classes: int) -> None:
 def plural(n: int, word: str) -> str:
     """'1 epoch', '2 epochs'."""
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def refuse_picture(path: str) -> None:
-    """A picture given where a network belongs: say what the trainer expects instead."""
-    try:
-        if not os.path.isfile(path):  # missing, a folder, a FIFO: netfile.load says which
-            return
-        with open(path, "rb") as f:
-            head = f.read(12)
-    except OSError:
-        return
-    if picture_kind(head):
-        raise UsageError(f"{path} is a picture; the trainer takes a network file (.npz) to "
-                         f"train further. To have a network read a picture, give it to "
-                         f"number_identifier_mnist.py")
 
 
 def run_settings(cfg: Config, net: Network) -> dict:

@@ -72,6 +72,15 @@ class NetFileError(ValueError):
     """A network file that cannot be used; the message names the file and the fault."""
 
 
+class OtherKindOfFile(NetFileError):
+    """A file of a kind this project reads, given where a network belongs (`kind`: 'a picture
+    (PNG)', 'a training log (.csv)'), so that a script can say where it belongs instead."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
+
+
 # What zipfile and zlib raise for a damaged archive or member. NotImplementedError and
 # RuntimeError are how zipfile reports flags (encryption, odd compression) set by a flipped bit;
 # struct.error, ValueError and OverflowError come from its header fields; MemoryError from a
@@ -483,7 +492,7 @@ def load(path) -> NetFile:
                                f"file (.npz)")
         kind = file_kind(head, name)
         if kind and not kind.startswith(("a network", "a zip")):
-            raise NetFileError(f"{name}: {kind}, not a network file (.npz)")
+            raise OtherKindOfFile(f"{name}: {kind}, not a network file (.npz)", kind)
         if not head.startswith(b"PK"):
             raise NetFileError(f"{name}: not a network file (.npz): it is not a zip archive")
         try:
