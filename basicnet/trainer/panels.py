@@ -213,6 +213,11 @@ def colour_key(s: pygame.Surface, centre_x: int, bottom: int, width: int, scale:
 
 # --- curves ----------------------------------------------------------------------------------
 
+def _series(*curves) -> list:
+    """(xs, ys, colour, label) for each (points, colour, label) that has points yet."""
+    return [(*zip(*points), colour, label) for points, colour, label in curves if points]
+
+
 class CostChart:
     """The training cost (smoothed between refreshes) and the test cost after every epoch."""
 
@@ -223,13 +228,7 @@ class CostChart:
 
     def draw(self, s: pygame.Surface) -> None:
         h = self.history
-        series = []
-        if h.cost_curve:
-            xs, ys = zip(*h.cost_curve)
-            series.append((xs, ys, r.COST, "training"))
-        if h.test_cost:
-            xs, ys = zip(*h.test_cost)
-            series.append((xs, ys, r.ACCENT, "test"))
+        series = _series((h.cost_curve, r.COST, "training"), (h.test_cost, r.ACCENT, "test"))
         last = f": {h.test_cost[-1][1]:.3f}" if h.test_cost else ""
         r.draw_line_chart(s, s.get_rect(), series, x_range=h.x_range(),
                           title=f"Cost ({self.cost_name}){last}", y_format="{:.2g}", size=17,
@@ -246,13 +245,8 @@ class AccuracyChart:
 
     def draw(self, s: pygame.Surface) -> None:
         h = self.history
-        series = []
-        if h.live_acc:
-            xs, ys = zip(*h.live_acc)
-            series.append((xs, ys, r.blend(r.GOOD, r.PANEL, 0.45), f"first {self.live_samples}"))
-        if h.test_acc:
-            xs, ys = zip(*h.test_acc)
-            series.append((xs, ys, r.GOOD, "whole test set"))
+        series = _series((h.live_acc, r.blend(r.GOOD, r.PANEL, 0.45), f"first {self.live_samples}"),
+                         (h.test_acc, r.GOOD, "whole test set"))
         ys = [y for _, y in h.live_acc + h.test_acc]
         lo = min(ys[-20:], default=0.0)  # zoom in as it improves; the start scrolls off
         y_range = (max(0.0, math.floor(min(lo, 98.0)) - 1), 100.0)
