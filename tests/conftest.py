@@ -86,3 +86,23 @@ def plain_network_path(mnist, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("plain") / "mnist-784-256-64-10.npz"
     netfile.save(path, netfile.NetFile(net, "mnist", mnist.classes, 3, accuracy))
     return path
+
+
+@pytest.fixture
+def trainer_windows():
+    """make(sizes, data, **kw): a trainer window on a new network (seeded, as its probe is),
+    closed when the test ends."""
+    from basicnet.network import Network
+    from basicnet.trainer.window import TrainerWindow
+
+    opened = []
+
+    def make(sizes, data, **kw):
+        net = Network.create(list(sizes), np.random.default_rng(1))
+        w = TrainerWindow(net, data, title="toy", epochs=2, rng=np.random.default_rng(2), **kw)
+        opened.append(w)
+        return w
+
+    yield make
+    for w in opened:
+        w.close()

@@ -45,19 +45,11 @@ def toy(toy_dir):
 
 
 @pytest.fixture
-def window(toy):
-    opened = []
-
+def window(toy, trainer_windows):
     def make(sizes=(784, 12, 10), data=None, **kw):
-        net = Network.create(list(sizes), np.random.default_rng(1))
-        w = tw.TrainerWindow(net, data or toy, title="toy", epochs=2,
-                             rng=np.random.default_rng(2), **kw)
-        opened.append(w)
-        return w
+        return trainer_windows(sizes, data or toy, **kw)
 
-    yield make
-    for w in opened:
-        w.close()
+    return make
 
 
 def training(w, epochs=1, lr=0.1, schedule="constant", batch_size=32):

@@ -38,19 +38,11 @@ def fake_events(n, n_batches=10, log=None):
 
 
 @pytest.fixture
-def window():
-    opened = []
-
+def window(trainer_windows):
     def make(sizes=(784, 6, 10), data=None, **kw):
-        net = Network.create(list(sizes), np.random.default_rng(1))
-        w = tw.TrainerWindow(net, data or toy_data(sizes[-1]), title="toy", epochs=2,
-                             rng=np.random.default_rng(2), **kw)
-        opened.append(w)
-        return w
+        return trainer_windows(sizes, data or toy_data(sizes[-1]), **kw)
 
-    yield make
-    for w in opened:
-        w.close()
+    return make
 
 
 def post_key(key):
