@@ -9,12 +9,10 @@ import os
 import secrets
 import signal
 import stat
-import threading
 from contextlib import contextmanager
 
-# The signals that end a program politely: they wait while a file is being written.
-DEFERRED_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
-                         if hasattr(signal, n))
+from .stopping import handling_stop_signals
+
 # Why os.link may fail on a folder that can hold files: the file system has no hard links
 # (FAT, some network and FUSE file systems).
 _NO_LINKS = {getattr(errno, n) for n in ("EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK")
@@ -29,28 +27,12 @@ def signals_deferred():
 
     Python handlers rather than `signal.pthread_sigmask`: the mask is per thread, and BLAS or
     tqdm threads that do not block a signal receive it for the whole process; Python then runs
-    its handler in the main thread anyway. Handlers can be set only from the main thread, where
-    Python delivers signals; a block running in another thread is not interrupted by them."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    its handler in the main thread anyway."""
     pending: list[int] = []
-
-    def note(signum, frame):
-        pending.append(signum)
-
-    previous = {}
     try:
-        for s in DEFERRED_SIGNALS:
-            handler = signal.getsignal(s)
-            # None: a handler set outside Python, which could not be put back; SIG_IGN: the
-            # signal would do nothing anyway
-            if handler is not None and handler != signal.SIG_IGN:
-                previous[s] = signal.signal(s, note)
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        with handling_stop_signals(lambda signum, frame: pending.append(signum)):
+            yield
+    finally:  # also when the block failed: the signal still acts
         for s in dict.fromkeys(pending):
             signal.raise_signal(s)
 

@@ -9,12 +9,33 @@ from __future__ import annotations
 
 import signal
 import threading
+from contextlib import contextmanager
 
 # The signals that end a program politely, and how a run reports each one.
 STOP_SIGNALS = {name: words for name, words in (("SIGINT", "interrupted"),
                                                 ("SIGTERM", "terminated (SIGTERM)"),
                                                 ("SIGHUP", "hung up (SIGHUP)"))
                 if hasattr(signal, name)}
+
+
+@contextmanager
+def handling_stop_signals(handler):
+    """Run the block with `handler(signum, frame)` for SIGINT, SIGTERM and SIGHUP, then put the
+    previous handlers back. A signal the program was told to ignore (`nohup` ignores SIGHUP)
+    stays ignored, and one handled outside Python (None) is left alone: it could not be put
+    back. Handlers can be set only from the main thread; elsewhere the block runs as it is."""
+    previous = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            for name in STOP_SIGNALS:
+                s = getattr(signal, name)
+                current = signal.getsignal(s)
+                if current is not None and current != signal.SIG_IGN:
+                    previous[s] = signal.signal(s, handler)
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 class StopRequest:
@@ -30,7 +51,6 @@ class StopRequest:
         self.on_request = on_request
         self.signal: int | None = None  # the first signal received
         self.count = 0
-        self._previous: dict = {}
 
     @property
     def requested(self) -> bool:
@@ -49,15 +69,9 @@ class StopRequest:
             self.on_request()
 
     def __enter__(self) -> StopRequest:
-        if threading.current_thread() is threading.main_thread():
-            for name in STOP_SIGNALS:
-                s = getattr(signal, name)
-                handler = signal.getsignal(s)
-                if handler is not None and handler != signal.SIG_IGN:
-                    self._previous[s] = signal.signal(s, self._handle)
+        self._handling = handling_stop_signals(self._handle)
+        self._handling.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-        self._previous.clear()
+        self._handling.__exit__(None, None, None)  # the handlers go back; exc goes on
