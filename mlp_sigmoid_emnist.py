@@ -31,7 +31,7 @@ from basicnet import augment, datasets, netfile, report
 from basicnet.cli import ArgumentParser, ProgressStream, UsageError, fail_quietly, run, say
 from basicnet.constants import N_INPUTS, PREPARATIONS, default_preparation
 from basicnet.files import check_output
-from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network
+from basicnet.network import HIDDEN_ACTIVATIONS, OUTPUTS, SCHEDULES, SGD, Network, sizes_text
 from basicnet.runlog import CsvLog
 from basicnet.stopping import StopRequest
 from basicnet.threads import tune_threads
@@ -430,7 +430,7 @@ def _main(cfg: Config, made: list) -> int:
         count = netfile.parameter_count(sizes)
         if count > netfile.MAX_PARAMETERS:
             raise UsageError(f"--hidden {' '.join(map(str, cfg.hidden))}: a "
-                             f"{'-'.join(map(str, sizes))} network has {count:,} weights and "
+                             f"{sizes_text(sizes)} network has {count:,} weights and "
                              f"biases; at most {netfile.MAX_PARAMETERS:,} are allowed")
         net = Network.create(sizes, rng, cfg.activation, cfg.output)
         nf = netfile.NetFile(net, dataset=name, classes=data.classes,

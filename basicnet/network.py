@@ -235,6 +235,11 @@ class Workspace:
             self.mask[l] = np.multiply(kept, scale, out=self._masks[l][:n])
 
 
+def sizes_text(sizes) -> str:
+    """Layer sizes as people write them: '784-200-10'."""
+    return "-".join(map(str, sizes))
+
+
 @dataclass
 class Network:
     """Weights, biases and the choice of activations; nothing else."""
@@ -264,7 +269,7 @@ class Network:
     @property
     def sizes_text(self) -> str:
         """The layer sizes as people write them: '784-200-10'."""
-        return "-".join(map(str, self.sizes))
+        return sizes_text(self.sizes)
 
     @property
     def output_layer(self):

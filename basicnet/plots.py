@@ -28,7 +28,7 @@ from matplotlib.ticker import EngFormatter, MaxNLocator, PercentFormatter
 from . import runlog
 from .cli import ArgumentParser, UsageError, fail, say
 from .files import atomic_write, check_output
-from .network import OUTPUT_LAYERS, init_std
+from .network import OUTPUT_LAYERS, init_std, sizes_text
 
 STYLE = {
     "axes.spines.top": False, "axes.spines.right": False,
@@ -277,8 +277,8 @@ LEGEND_WRAP = 95  # characters per legend line: wider would run off an 8-inch fi
 
 
 def _setting_text(key: str, value) -> str:
-    if isinstance(value, list):
-        value = "-".join(map(str, value))
+    if isinstance(value, list):  # hidden layer sizes
+        value = sizes_text(value)
     return SETTING_NAMES[key].format(value)
 
 

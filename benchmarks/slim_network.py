@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     nf = netfile.load(args.network)
     nf.optimizer = None
     netfile.save(out, nf)
-    say(f"{out}: {'-'.join(map(str, nf.net.sizes))}, {out.stat().st_size:,} bytes "
+    say(f"{out}: {nf.net.sizes_text}, {out.stat().st_size:,} bytes "
         f"(was {Path(args.network).stat().st_size:,})")
     return 0
 
